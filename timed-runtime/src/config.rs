@@ -1,0 +1,222 @@
+//! The init builder, and the environment variables that override it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::clock::ClockKind;
+use crate::error::Error;
+use crate::session::{self, Session};
+use crate::state::Mode;
+
+/// File names of one component's outputs: `<dir>/<log>_timing.log` and
+/// `<dir>/<summary>_timing_summary.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stems {
+    pub log: String,
+    pub summary: String,
+}
+
+/// How to record. Every setting can be overridden at run time by an environment variable
+/// (`TIMED_MODE`, `TIMED_DIR`, `TIMED_FLUSH_MS`, `TIMED_CLOCK`) unless `ignore_env` is set.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) mode: Mode,
+    pub(crate) dir: PathBuf,
+    pub(crate) stems: BTreeMap<String, Stems>,
+    pub(crate) flush_interval: Duration,
+    pub(crate) clock: Option<ClockKind>,
+    pub(crate) append: bool,
+    use_env: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Full,
+            dir: PathBuf::from("logs"),
+            stems: BTreeMap::new(),
+            flush_interval: Duration::from_secs(1),
+            clock: None,
+            append: false,
+            use_env: true,
+        }
+    }
+}
+
+impl Config {
+    /// Full mode, into `logs/`, flushed every second, on the TSC where it is trustworthy.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    pub fn mode(mut self, mode: Mode) -> Config {
+        self.mode = mode;
+        self
+    }
+
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Config {
+        self.dir = dir.into();
+        self
+    }
+
+    /// Names a component's files. Without this a component's stems are its name.
+    pub fn component(
+        mut self,
+        component: impl Into<String>,
+        log_stem: impl Into<String>,
+        summary_stem: impl Into<String>,
+    ) -> Config {
+        self.stems.insert(
+            component.into(),
+            Stems {
+                log: log_stem.into(),
+                summary: summary_stem.into(),
+            },
+        );
+        self
+    }
+
+    /// The longest rows wait before reaching the file (and a SIGKILL can lose). Default 1 s.
+    pub fn flush_interval(mut self, interval: Duration) -> Config {
+        self.flush_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Forces a clock; by default the TSC is used where it is invariant and the kernel trusts it.
+    pub fn clock(mut self, clock: ClockKind) -> Config {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Appends to existing logs instead of truncating them (the header is written only to an
+    /// empty file).
+    pub fn append(mut self, append: bool) -> Config {
+        self.append = append;
+        self
+    }
+
+    /// Makes the configuration final: environment variables no longer override it.
+    pub fn ignore_env(mut self) -> Config {
+        self.use_env = false;
+        self
+    }
+
+    /// Starts recording. Fails if a session is live, if the directory or a file cannot be
+    /// created (the error names the path), or if an override variable is malformed.
+    pub fn init(self) -> Result<Session, Error> {
+        session::start(self.with_env_overrides()?)
+    }
+
+    fn with_env_overrides(mut self) -> Result<Config, Error> {
+        if !self.use_env {
+            return Ok(self);
+        }
+        if let Some(value) = env_var("TIMED_MODE") {
+            self.mode = value.parse().map_err(|()| Error::InvalidEnv {
+                var: "TIMED_MODE",
+                value: value.clone(),
+                expected: "off, summary or full",
+            })?;
+        }
+        if let Some(value) = env_var("TIMED_DIR") {
+            self.dir = PathBuf::from(value);
+        }
+        if let Some(value) = env_var("TIMED_FLUSH_MS") {
+            let ms: u64 = value.trim().parse().map_err(|_| Error::InvalidEnv {
+                var: "TIMED_FLUSH_MS",
+                value: value.clone(),
+                expected: "a whole number of milliseconds",
+            })?;
+            self = self.flush_interval(Duration::from_millis(ms));
+        }
+        if let Some(value) = env_var("TIMED_CLOCK") {
+            self.clock = Some(match value.trim() {
+                "tsc" => ClockKind::Tsc,
+                "instant" => ClockKind::Instant,
+                _ => {
+                    return Err(Error::InvalidEnv {
+                        var: "TIMED_CLOCK",
+                        value,
+                        expected: "tsc or instant",
+                    });
+                }
+            });
+        }
+        Ok(self)
+    }
+
+    pub(crate) fn stems_for(&self, component: &str) -> Result<Stems, Error> {
+        let stems = self.stems.get(component).cloned().unwrap_or_else(|| {
+            let stem = file_safe(component);
+            Stems {
+                log: stem.clone(),
+                summary: stem,
+            }
+        });
+        for stem in [&stems.log, &stems.summary] {
+            if stem.is_empty() || stem.contains(['/', '\\']) || stem == "." || stem == ".." {
+                return Err(Error::InvalidStem {
+                    component: component.to_owned(),
+                    stem: stem.clone(),
+                });
+            }
+        }
+        Ok(stems)
+    }
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// A component name as a file stem: anything but letters, digits, `-`, `_` and `.` becomes `_`.
+fn file_safe(component: &str) -> String {
+    let stem: String = component
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.is_empty() || stem.chars().all(|c| c == '.') {
+        "component".to_owned()
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_stems_are_file_safe_names() {
+        let config = Config::new();
+        assert_eq!(config.stems_for("trainer").unwrap().log, "trainer");
+        assert_eq!(config.stems_for("my crate/ui").unwrap().summary, "my_crate_ui");
+        assert_eq!(config.stems_for("..").unwrap().log, "component");
+    }
+
+    #[test]
+    fn configured_stems_are_validated() {
+        let config = Config::new()
+            .component("ppo_trainer", "ppo_training", "ppo")
+            .component("bad", "../escape", "ok");
+        assert_eq!(
+            config.stems_for("ppo_trainer").unwrap(),
+            Stems {
+                log: "ppo_training".into(),
+                summary: "ppo".into()
+            }
+        );
+        assert_eq!(
+            config.stems_for("bad").unwrap_err().to_string(),
+            "file stem \"../escape\" for component \"bad\" must be a non-empty file name without \
+             path separators"
+        );
+    }
+}

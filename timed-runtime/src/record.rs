@@ -1,0 +1,41 @@
+//! What a finished call leaves behind for the writer.
+
+use crate::site::Site;
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    /// It returned (including early returns and `?`).
+    Ok,
+    /// It unwound from a panic.
+    Panicked,
+    /// An async call whose future was dropped before it completed.
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Panicked => "panicked",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One completed call, as handed from the recording thread to the writer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Record {
+    pub site: &'static Site,
+    pub call_id: u64,
+    /// 0 for a root call.
+    pub parent_id: u64,
+    /// Clock ticks at the call's start (converted by the writer, off the hot path).
+    pub start_ticks: u64,
+    pub duration_ns: u64,
+    pub self_ns: u64,
+    pub status: Status,
+    /// How many entries of the thread's detail ring belong to this call.
+    pub details: u16,
+}

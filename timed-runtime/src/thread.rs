@@ -1,0 +1,75 @@
+//! What a recording thread shares with the writer for one session: its rings (full mode) or
+//! its per-site statistics (summary mode), and whether it has exited.
+
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+use crate::details::Detail;
+use crate::record::Record;
+use crate::ring::Ring;
+use crate::state::Mode;
+use crate::stats::AtomicStats;
+
+/// 8192 records of 56 bytes: 448 KiB per recording thread, a few milliseconds of the busiest
+/// thread's calls; the producer wakes the writer at every quarter.
+pub(crate) const RECORD_RING_CAPACITY: usize = 8192;
+const DETAIL_RING_CAPACITY: usize = 4096;
+
+pub(crate) struct ThreadShared {
+    /// 1-based, per session; the `thread` column.
+    pub index: u32,
+    pub name: Option<String>,
+    pub records: Option<Ring<Record>>,
+    pub details: Option<Ring<Detail>>,
+    /// One slot per site, allocated on the site's first call on this thread.
+    pub tables: Box<[AtomicPtr<AtomicStats>]>,
+    pub exited: AtomicBool,
+}
+
+impl ThreadShared {
+    pub(crate) fn new(index: u32, name: Option<String>, mode: Mode, sites: usize) -> ThreadShared {
+        let full = mode == Mode::Full;
+        let summary = mode == Mode::Summary;
+        ThreadShared {
+            index,
+            name,
+            records: full.then(|| Ring::with_capacity(RECORD_RING_CAPACITY)),
+            details: full.then(|| Ring::with_capacity(DETAIL_RING_CAPACITY)),
+            tables: (0..if summary { sites } else { 0 })
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+                .collect(),
+            exited: AtomicBool::new(false),
+        }
+    }
+
+    /// The statistics this thread keeps for `site`, if it has called it.
+    pub(crate) fn table(&self, site: usize) -> Option<&AtomicStats> {
+        let pointer = self.tables.get(site)?.load(Ordering::Acquire);
+        // SAFETY: non-null pointers come from `Box::into_raw` and live until `self` drops.
+        unsafe { pointer.as_ref() }
+    }
+
+    /// The owning thread's view: allocates the site's statistics on first use.
+    #[inline(always)]
+    pub(crate) fn table_or_insert(&self, site: usize) -> Option<&AtomicStats> {
+        let slot = self.tables.get(site)?;
+        let mut pointer = slot.load(Ordering::Relaxed);
+        if pointer.is_null() {
+            pointer = Box::into_raw(Box::new(AtomicStats::new()));
+            slot.store(pointer, Ordering::Release);
+        }
+        // SAFETY: as in `table`.
+        unsafe { pointer.as_ref() }
+    }
+}
+
+impl Drop for ThreadShared {
+    fn drop(&mut self) {
+        for slot in self.tables.iter_mut() {
+            let pointer = *slot.get_mut();
+            if !pointer.is_null() {
+                // SAFETY: allocated by `table_or_insert`, freed once, here.
+                drop(unsafe { Box::from_raw(pointer) });
+            }
+        }
+    }
+}
