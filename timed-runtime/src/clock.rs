@@ -76,12 +76,13 @@ pub(crate) fn calibrate(requested: Option<ClockKind>) -> ClockKind {
     *CALIBRATION.get_or_init(|| {
         INSTANT_BASE.get_or_init(Instant::now);
         let want_tsc = requested.unwrap_or(ClockKind::Tsc) == ClockKind::Tsc;
-        if want_tsc && tsc_is_trustworthy() {
-            if let Some(q32) = measure_tsc_q32() {
-                HOT.ns_per_tick_q32.store(q32, Ordering::Relaxed);
-                HOT.use_tsc.store(true, Ordering::Relaxed);
-                return ClockKind::Tsc;
-            }
+        if want_tsc
+            && tsc_is_trustworthy()
+            && let Some(q32) = measure_tsc_q32()
+        {
+            HOT.ns_per_tick_q32.store(q32, Ordering::Relaxed);
+            HOT.use_tsc.store(true, Ordering::Relaxed);
+            return ClockKind::Tsc;
         }
         ClockKind::Instant
     })
@@ -130,8 +131,9 @@ fn tsc_is_trustworthy() -> bool {
 /// some hypervisors never offer it): follow its judgement where it is readable.
 #[cfg(target_arch = "x86_64")]
 fn kernel_agrees() -> bool {
-    match std::fs::read_to_string("/sys/devices/system/clocksource/clocksource0/current_clocksource")
-    {
+    match std::fs::read_to_string(
+        "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+    ) {
         Ok(source) => source.trim() == "tsc",
         Err(_) => !cfg!(target_os = "linux"),
     }

@@ -167,7 +167,9 @@ impl Config {
 }
 
 fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// A component name as a file stem: anything but letters, digits, `-`, `_` and `.` becomes `_`.
@@ -197,7 +199,10 @@ mod tests {
     fn default_stems_are_file_safe_names() {
         let config = Config::new();
         assert_eq!(config.stems_for("trainer").unwrap().log, "trainer");
-        assert_eq!(config.stems_for("my crate/ui").unwrap().summary, "my_crate_ui");
+        assert_eq!(
+            config.stems_for("my crate/ui").unwrap().summary,
+            "my_crate_ui"
+        );
         assert_eq!(config.stems_for("..").unwrap().log, "component");
     }
 

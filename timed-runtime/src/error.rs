@@ -35,7 +35,11 @@ impl fmt::Display for Error {
                 f.write_str("timing is already initialised: drop the live Session first")
             }
             Error::CreateDir { path, source } => {
-                write!(f, "cannot create log directory {}: {source}", path.display())
+                write!(
+                    f,
+                    "cannot create log directory {}: {source}",
+                    path.display()
+                )
             }
             Error::Open { path, source } => {
                 write!(f, "cannot open {} for writing: {source}", path.display())

@@ -50,10 +50,10 @@ impl<F: Future> Future for TimedFuture<F> {
             let _scope = PollScope::enter(call);
             inner.poll(context)
         };
-        if result.is_ready() {
-            if let Some(call) = this.call.take() {
-                local::finish_async(this.site, call, true);
-            }
+        if result.is_ready()
+            && let Some(call) = this.call.take()
+        {
+            local::finish_async(this.site, call, true);
         }
         result
     }

@@ -33,7 +33,9 @@ struct Local {
     frames: Vec<Frame>,
     details: Vec<Detail>,
     generation: u64,
+    /// This thread's block of call ids, `next_call_id..call_id_end`, taken from the session.
     next_call_id: u64,
+    call_id_end: u64,
     sink: Sink,
 }
 
@@ -44,6 +46,7 @@ thread_local! {
             details: Vec::new(),
             generation: 0,
             next_call_id: 0,
+            call_id_end: 0,
             sink: Sink {
                 panicked: false,
                 mode: 0,
@@ -72,8 +75,7 @@ pub(crate) fn enter(state: u64) -> bool {
         if local.generation != state::generation(state) && !local.register(state) {
             return false;
         }
-        let call_id = local.next_call_id;
-        local.next_call_id += 1;
+        let call_id = local.take_call_id();
         local.frames.push(Frame {
             call_id,
             start_ticks: 0,
@@ -141,8 +143,7 @@ pub(crate) fn begin_async() -> Option<AsyncCall> {
         if local.generation != state::generation(state) && !local.register(state) {
             return None;
         }
-        let call_id = local.next_call_id;
-        local.next_call_id += 1;
+        let call_id = local.take_call_id();
         Some(AsyncCall {
             call_id,
             parent_id: local.frames.last().map_or(0, |parent| parent.call_id),
@@ -246,7 +247,8 @@ impl Local {
         }
         let thread = session.register_thread();
         self.generation = session.generation;
-        self.next_call_id = (thread.index as u64) << 40 | 1;
+        self.next_call_id = 0;
+        self.call_id_end = 0;
         if self.frames.capacity() == 0 {
             self.frames.reserve(64);
             self.details.reserve(64);
@@ -260,6 +262,29 @@ impl Local {
             detail_cursor: Producer::new(),
         };
         true
+    }
+
+    #[inline(always)]
+    fn take_call_id(&mut self) -> u64 {
+        if self.next_call_id == self.call_id_end {
+            self.refill_call_ids();
+        }
+        let id = self.next_call_id;
+        self.next_call_id += 1;
+        id
+    }
+
+    /// Ids come in blocks from one session counter: unique without a shared write per call,
+    /// and small (dense from 1), which keeps rows short.
+    #[cold]
+    #[inline(never)]
+    fn refill_call_ids(&mut self) {
+        const BLOCK: u64 = 4096;
+        let start = self.sink.session.as_ref().map_or(1, |session| {
+            session.call_ids.fetch_add(BLOCK, Ordering::Relaxed)
+        });
+        self.next_call_id = start;
+        self.call_id_end = start + BLOCK;
     }
 
     #[inline(always)]
@@ -287,10 +312,12 @@ impl Local {
             status,
             details: 0,
         };
-        let Local {
-            details, sink, ..
-        } = self;
-        sink.store(record, details.drain(base..));
+        if self.details.len() > base {
+            let Local { details, sink, .. } = self;
+            sink.store(record, details.drain(base..));
+        } else {
+            self.sink.store(record, std::iter::empty());
+        }
     }
 }
 
@@ -334,7 +361,13 @@ impl Sink {
             if record.details == u16::MAX {
                 break;
             }
-            if !push(detail_ring, &mut self.detail_cursor, detail, session) {
+            if !push(
+                detail_ring,
+                &mut self.detail_cursor,
+                detail,
+                session,
+                thread,
+            ) {
                 return;
             }
             record.details += 1;
@@ -345,14 +378,20 @@ impl Sink {
             self.panicked = true;
             session.wake_writer();
         }
-        push(records, &mut self.record_cursor, record, session);
+        push(records, &mut self.record_cursor, record, session, thread);
     }
 }
 
 /// Pushes, waking the writer at every quarter of the ring, and waiting for room when the ring is
 /// full (nothing recorded is dropped while the session accepts rows).
 #[inline(always)]
-fn push<T>(ring: &Ring<T>, cursor: &mut Producer, value: T, session: &SessionShared) -> bool {
+fn push<T>(
+    ring: &Ring<T>,
+    cursor: &mut Producer,
+    value: T,
+    session: &SessionShared,
+    thread: &ThreadShared,
+) -> bool {
     // SAFETY: this thread's `Local` is the only producer of its rings, through `cursor`.
     match unsafe { ring.try_push(cursor, value) } {
         Ok(head) => {
@@ -361,10 +400,12 @@ fn push<T>(ring: &Ring<T>, cursor: &mut Producer, value: T, session: &SessionSha
             }
             true
         }
-        Err(value) => push_when_room(ring, cursor, value, session),
+        Err(value) => push_when_room(ring, cursor, value, session, thread),
     }
 }
 
+/// The producer outran the writer. It must not spin or poll: that would take the core from the
+/// writer and charge the wait to the calling thread. It parks until half the ring is free.
 #[cold]
 #[inline(never)]
 fn push_when_room<T>(
@@ -372,19 +413,14 @@ fn push_when_room<T>(
     cursor: &mut Producer,
     mut value: T,
     session: &SessionShared,
+    thread: &ThreadShared,
 ) -> bool {
-    let mut attempts = 0u32;
     loop {
         if !session.accepting.load(Ordering::Acquire) {
             return false;
         }
         session.wake_writer();
-        attempts += 1;
-        if attempts < 64 {
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
+        thread.wait_for_room(|| ring.len() < ring.capacity());
         // SAFETY: as in `push`.
         match unsafe { ring.try_push(cursor, value) } {
             Ok(_) => return true,

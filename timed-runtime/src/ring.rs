@@ -74,8 +74,11 @@ impl<T> Ring<T> {
         Ok(producer.head)
     }
 
+    pub(crate) fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
     /// How many values are published and not yet consumed.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         let head = self.head.0.load(Ordering::Acquire);
         head - self.tail.0.load(Ordering::Relaxed)

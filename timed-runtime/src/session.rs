@@ -27,6 +27,8 @@ pub(crate) struct SessionShared {
     pub started: Instant,
     threads: Mutex<Vec<Arc<ThreadShared>>>,
     next_thread_index: AtomicU32,
+    /// Call ids are handed to threads in blocks from here; 0 means "no parent".
+    pub call_ids: AtomicU64,
     pub writer: Mutex<WriterState>,
     writer_thread: OnceLock<Thread>,
     /// Cleared at shutdown: a producer facing a full ring then gives up instead of waiting for
@@ -41,7 +43,9 @@ static GENERATIONS: AtomicU64 = AtomicU64::new(0);
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock cannot leave these structures half-updated in a way that
     // matters more than losing the rows: keep going.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The live session, if any.
@@ -307,6 +311,7 @@ pub(crate) fn start(config: Config) -> Result<Session, Error> {
         started: Instant::now(),
         threads: Mutex::new(Vec::new()),
         next_thread_index: AtomicU32::new(1),
+        call_ids: AtomicU64::new(1),
         writer: Mutex::new(writer),
         writer_thread: OnceLock::new(),
         accepting: AtomicBool::new(true),

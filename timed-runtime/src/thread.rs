@@ -1,7 +1,9 @@
 //! What a recording thread shares with the writer for one session: its rings (full mode) or
 //! its per-site statistics (summary mode), and whether it has exited.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering, fence};
+use std::thread::Thread;
+use std::time::Duration;
 
 use crate::details::Detail;
 use crate::record::Record;
@@ -23,6 +25,9 @@ pub(crate) struct ThreadShared {
     /// One slot per site, allocated on the site's first call on this thread.
     pub tables: Box<[AtomicPtr<AtomicStats>]>,
     pub exited: AtomicBool,
+    /// The recording thread is parked until its rings are half empty.
+    waiting: AtomicBool,
+    owner: Thread,
 }
 
 impl ThreadShared {
@@ -38,6 +43,41 @@ impl ThreadShared {
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
             exited: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
+            owner: std::thread::current(),
+        }
+    }
+
+    /// The owner, facing a full ring, parks until the writer has freed half of it (or briefly,
+    /// as a safety net). `has_room` re-checks after announcing the wait, so a wake-up between
+    /// the check and the park is never lost.
+    pub(crate) fn wait_for_room(&self, has_room: impl Fn() -> bool) {
+        self.waiting.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if !has_room() {
+            std::thread::park_timeout(Duration::from_millis(10));
+        }
+        self.waiting.store(false, Ordering::Relaxed);
+    }
+
+    /// Called by the writer after consuming: wakes a parked owner once its rings are at most
+    /// half full.
+    pub(crate) fn wake_if_room(&self) {
+        fence(Ordering::SeqCst);
+        if !self.waiting.load(Ordering::SeqCst) {
+            return;
+        }
+        let half_empty = |ring_len: usize, capacity: usize| ring_len <= capacity / 2;
+        let records = self
+            .records
+            .as_ref()
+            .is_none_or(|ring| half_empty(ring.len(), ring.capacity()));
+        let details = self
+            .details
+            .as_ref()
+            .is_none_or(|ring| half_empty(ring.len(), ring.capacity()));
+        if records && details && self.waiting.swap(false, Ordering::SeqCst) {
+            self.owner.unpark();
         }
     }
 

@@ -38,43 +38,57 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// Formats timestamps, reusing the last second's text.
 pub(crate) struct TimestampFormatter {
     second: u64,
-    text: [u8; 19],
+    /// `YYYY-MM-DDTHH:MM:SS.` and padding, for one fixed-size copy.
+    text: [u8; 32],
 }
 
 impl TimestampFormatter {
     pub(crate) fn new() -> TimestampFormatter {
-        let mut text = [0; 19];
-        format_second(0, &mut text);
-        TimestampFormatter { second: 0, text }
+        let mut formatter = TimestampFormatter {
+            second: 0,
+            text: [0; 32],
+        };
+        formatter.set_second(0);
+        formatter
     }
 
-    pub(crate) fn write(&mut self, unix_ns: u64, out: &mut Vec<u8>) {
+    fn set_second(&mut self, second: u64) {
+        let mut text = [0; 19];
+        format_second(second, &mut text);
+        self.text[..19].copy_from_slice(&text);
+        self.text[19] = b'.';
+        self.second = second;
+    }
+
+    /// Writes the 27-byte timestamp; returns the end.
+    ///
+    /// # Safety
+    /// `out` must have 32 writable bytes.
+    #[inline(always)]
+    pub(crate) unsafe fn put(&mut self, out: *mut u8, unix_ns: u64) -> *mut u8 {
         let second = unix_ns / 1_000_000_000;
         if second != self.second {
-            format_second(second, &mut self.text);
-            self.second = second;
+            self.set_second(second);
         }
-        out.extend_from_slice(&self.text);
-        out.push(b'.');
-        let micros = (unix_ns / 1_000 % 1_000_000) as u32;
-        push_padded(out, micros, 6);
-        out.push(b'Z');
+        // SAFETY: 32 bytes reserved by the caller; 20 + 6 + 1 used.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.text.as_ptr(), out, 32);
+            let micros = (unix_ns / 1_000 % 1_000_000) as u32;
+            let end = crate::row::put_six_digits(out.add(20), micros);
+            *end = b'Z';
+            end.add(1)
+        }
     }
 
     pub(crate) fn format(&mut self, unix_ns: u64) -> String {
-        let mut out = Vec::with_capacity(27);
-        self.write(unix_ns, &mut out);
+        let mut out = vec![0u8; 32];
+        // SAFETY: 32 bytes available.
+        let len = unsafe {
+            let end = self.put(out.as_mut_ptr(), unix_ns);
+            end.offset_from(out.as_ptr()) as usize
+        };
+        out.truncate(len);
         String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-/// Appends `value` as exactly `width` decimal digits, zero-padded.
-pub(crate) fn push_padded(out: &mut Vec<u8>, mut value: u32, width: usize) {
-    let start = out.len();
-    out.resize(start + width, b'0');
-    for slot in out[start..].iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
     }
 }
 

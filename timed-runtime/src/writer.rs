@@ -45,7 +45,9 @@ impl Output {
     fn open(config: &Config, component: &str) -> Result<Output, Error> {
         let stems = config.stems_for(component)?;
         let log_path = config.dir.join(format!("{}_timing.log", stems.log));
-        let summary_path = config.dir.join(format!("{}_timing_summary.json", stems.summary));
+        let summary_path = config
+            .dir
+            .join(format!("{}_timing_summary.json", stems.summary));
         let mut options = OpenOptions::new();
         options.create(true);
         if config.append {
@@ -121,7 +123,10 @@ impl Output {
 
     /// Accounts for a write that stopped after `written` bytes of the buffer.
     fn lose_pending(&mut self, written: usize, error: io::Error) -> io::Error {
-        let complete = self.buffer[..written].iter().filter(|&&b| b == b'\n').count() as u64;
+        let complete = self.buffer[..written]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         // The header, when still in the buffer, is not a row.
         let header = u64::from(self.buffer.starts_with(row::HEADER.as_bytes()));
         let complete_rows = complete.saturating_sub(header).min(self.pending_rows);
@@ -215,9 +220,7 @@ impl WriterState {
             self.thread_names
                 .entry(thread.index)
                 .or_insert_with(|| thread.name.clone());
-            if let (Some(records), Some(details)) = (&thread.records, &thread.details) {
-                self.drain_rings(thread.index, records, details, &session.epoch);
-            }
+            self.drain_rings(&thread, &session.epoch);
             if exited {
                 self.retire(&thread);
                 session.forget_thread(&thread);
@@ -225,28 +228,26 @@ impl WriterState {
         }
     }
 
-    fn drain_rings(
-        &mut self,
-        thread: u32,
-        records: &Ring<Record>,
-        details: &Ring<Detail>,
-        epoch: &Epoch,
-    ) {
-        // SAFETY: the writer lock makes this the only consumer.
-        unsafe {
-            records.consume(usize::MAX, |record| {
-                self.write_record(thread, record, details, epoch);
-            })
+    fn drain_rings(&mut self, thread: &ThreadShared, epoch: &Epoch) {
+        let (Some(records), Some(details)) = (&thread.records, &thread.details) else {
+            return;
         };
+        const BATCH: usize = 1024;
+        loop {
+            // SAFETY: the writer lock makes this the only consumer.
+            let taken = unsafe {
+                records.consume(BATCH, |record| {
+                    self.write_record(thread.index, record, details, epoch);
+                })
+            };
+            thread.wake_if_room();
+            if taken < BATCH {
+                break;
+            }
+        }
     }
 
-    fn write_record(
-        &mut self,
-        thread: u32,
-        record: Record,
-        details: &Ring<Detail>,
-        epoch: &Epoch,
-    ) {
+    fn write_record(&mut self, thread: u32, record: Record, details: &Ring<Detail>, epoch: &Epoch) {
         self.details_field.clear();
         if record.details > 0 {
             self.format_details(record.details, details);
@@ -257,6 +258,7 @@ impl WriterState {
         self.changed = true;
         self.stats[site].record(record.duration_ns, record.self_ns, record.status);
         let start_ns = epoch.since(record.start_ticks);
+        let status_line = row::status_line(record.status);
         let row = Row {
             end_unix_ns: epoch.unix_ns + start_ns + record.duration_ns,
             site: &self.site_text[site],
@@ -267,7 +269,8 @@ impl WriterState {
             parent_id: record.parent_id,
             self_ns: record.self_ns,
             start_ns,
-            status: record.status.as_str(),
+            status_line: status_line.0,
+            status_len: status_line.1,
         };
         let output = &mut self.outputs[self.site_output[site]];
         row.write(&mut self.timestamps, &mut output.buffer);

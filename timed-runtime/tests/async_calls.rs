@@ -65,11 +65,13 @@ fn async_calls_cross_threads_and_parent_their_children() {
     let mut future = Box::pin(fetch_twice());
     assert!(poll_once(&mut future).is_pending());
     // Finish it on another thread.
-    let started_elsewhere = std::thread::spawn(move || loop {
-        if let Poll::Ready(value) = poll_once(&mut future) {
-            return value;
+    let started_elsewhere = std::thread::spawn(move || {
+        loop {
+            if let Poll::Ready(value) = poll_once(&mut future) {
+                return value;
+            }
+            std::thread::yield_now();
         }
-        std::thread::yield_now();
     });
     assert_eq!(started_elsewhere.join().unwrap(), 26);
 
@@ -82,7 +84,10 @@ fn async_calls_cross_threads_and_parent_their_children() {
     session.finish().unwrap();
 
     let rows = read_log(&log_path(dir.path(), "async_calls"));
-    let outer: Vec<_> = rows.iter().filter(|r| r.operation == "fetch_twice").collect();
+    let outer: Vec<_> = rows
+        .iter()
+        .filter(|r| r.operation == "fetch_twice")
+        .collect();
     assert_eq!(outer.len(), 1);
     let outer = outer[0];
     assert_eq!(outer.status, "ok");
@@ -110,7 +115,10 @@ fn async_calls_cross_threads_and_parent_their_children() {
     let cancelled: Vec<_> = fetches.iter().filter(|r| r.status == "cancelled").collect();
     assert_eq!(cancelled.len(), 1);
 
-    let steps: Vec<_> = rows.iter().filter(|r| r.operation == "inner_step").collect();
+    let steps: Vec<_> = rows
+        .iter()
+        .filter(|r| r.operation == "inner_step")
+        .collect();
     assert_eq!(steps.len(), 2 * 2 + 1);
     for step in &steps {
         let parent = step.parent_id.expect("inner_step runs inside fetch");

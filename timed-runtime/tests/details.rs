@@ -47,7 +47,10 @@ fn details_belong_to_the_call_that_attached_them() {
         details,
         [
             ("nested_step", "inner=true"),
-            ("update_policy", "updates=8, policy_loss=0.1234, note=said \"done\""),
+            (
+                "update_policy",
+                "updates=8, policy_loss=0.1234, note=said \"done\""
+            ),
             ("plain", ""),
         ]
     );

@@ -20,7 +20,13 @@ fn tick(i: u64) -> u64 {
 
 fn run_child(scenario: &str, dir: &Path) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("TIMED_TEST_CHILD", scenario)
         .env("TIMED_TEST_DIR", dir)
         .stdout(Stdio::piped())
@@ -115,17 +121,25 @@ fn rows_reach_disk_at_process_exit_without_the_session_dropping() {
     assert!(output.status.success(), "{output:?}");
     let rows = read_log(&log_path(dir.path(), "durability"));
     assert_eq!(rows.len(), 1_000);
-    assert_eq!(summary(dir.path(), "durability")["operations"]["tick"]["count"], 1_000);
+    assert_eq!(
+        summary(dir.path(), "durability")["operations"]["tick"]["count"],
+        1_000
+    );
 }
 
 #[test]
 fn rows_of_a_panicking_thread_reach_disk() {
     let dir = temp_dir();
-    let output = run_child("panic_on_thread", dir.path()).wait_with_output().unwrap();
+    let output = run_child("panic_on_thread", dir.path())
+        .wait_with_output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     let rows = read_log(&log_path(dir.path(), "durability"));
     assert_eq!(rows.iter().filter(|r| r.operation == "tick").count(), 500);
-    let panicked: Vec<_> = rows.iter().filter(|r| r.operation == "panic_inside").collect();
+    let panicked: Vec<_> = rows
+        .iter()
+        .filter(|r| r.operation == "panic_inside")
+        .collect();
     assert_eq!(panicked.len(), 1);
     assert_eq!(panicked[0].status, "panicked");
 }
@@ -201,11 +215,7 @@ fn an_unwritable_directory_is_an_error_naming_the_path() {
     let blocker = dir.path().join("not-a-directory");
     std::fs::write(&blocker, "a file where the log directory should be").unwrap();
     let target = blocker.join("logs");
-    let error = Config::new()
-        .dir(&target)
-        .ignore_env()
-        .init()
-        .unwrap_err();
+    let error = Config::new().dir(&target).ignore_env().init().unwrap_err();
     assert!(matches!(error, Error::CreateDir { .. }), "{error:?}");
     let message = error.to_string();
     assert!(message.contains(&target.display().to_string()), "{message}");
@@ -217,7 +227,9 @@ fn an_unwritable_directory_is_an_error_naming_the_path() {
 #[test]
 fn a_disk_that_fills_up_loses_rows_it_counts_and_never_panics_the_program() {
     let dir = temp_dir();
-    let output = run_child("disk_fills", dir.path()).wait_with_output().unwrap();
+    let output = run_child("disk_fills", dir.path())
+        .wait_with_output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
@@ -230,7 +242,10 @@ fn a_disk_that_fills_up_loses_rows_it_counts_and_never_panics_the_program() {
     let log = log_path(dir.path(), "durability");
     let on_disk = std::fs::read_to_string(&log).unwrap();
     let complete_rows = on_disk.matches('\n').count() - 1;
-    assert!(lost > 0 && complete_rows > 0, "{lost} lost, {complete_rows} written");
+    assert!(
+        lost > 0 && complete_rows > 0,
+        "{lost} lost, {complete_rows} written"
+    );
     // Every call is either a complete row on disk or counted as lost (a failed write may
     // leave one torn row, which is part of the lost chunk).
     assert_eq!(complete_rows + lost, 20_000);
@@ -255,6 +270,12 @@ fn a_log_that_cannot_take_its_header_fails_init_with_the_path() {
         .init();
     // The header itself cannot be written: init reports it with the path.
     let error = session.unwrap_err();
-    assert!(error.to_string().contains("durability_timing.log"), "{error}");
-    assert!(error.to_string().contains("No space left on device"), "{error}");
+    assert!(
+        error.to_string().contains("durability_timing.log"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("No space left on device"),
+        "{error}"
+    );
 }

@@ -26,7 +26,13 @@ fn child() {
 
 fn child_with_env(vars: &[(&str, &str)], dir: &std::path::Path) -> String {
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("TIMED_TEST_DIR", dir)
         .envs(vars.iter().copied())
         .output()
@@ -41,7 +47,10 @@ fn environment_variables_override_the_builder() {
     let out = child_with_env(&[("TIMED_MODE", "summary")], dir.path());
     assert!(out.contains("mode summary"), "{out}");
     assert_eq!(count_rows(&log_path(dir.path(), "modes")), 0);
-    assert_eq!(summary(dir.path(), "modes")["operations"]["work"]["count"], 1);
+    assert_eq!(
+        summary(dir.path(), "modes")["operations"]["work"]["count"],
+        1
+    );
 
     let elsewhere = dir.path().join("elsewhere");
     let out = child_with_env(&[("TIMED_DIR", elsewhere.to_str().unwrap())], dir.path());
@@ -60,7 +69,12 @@ fn off_mode_records_nothing_and_writes_nothing() {
     let _turn = one_at_a_time();
     let dir = temp_dir();
     let logs = dir.path().join("logs");
-    let session = Config::new().mode(Mode::Off).dir(&logs).ignore_env().init().unwrap();
+    let session = Config::new()
+        .mode(Mode::Off)
+        .dir(&logs)
+        .ignore_env()
+        .init()
+        .unwrap();
     assert_eq!(work(), 42);
     assert_eq!(timed_runtime::mode(), Mode::Off);
     assert_eq!(stats_of("work").count, 0);
@@ -86,7 +100,10 @@ fn a_second_init_while_a_session_lives_is_refused() {
 
 #[test]
 fn every_registered_site_is_listed_called_or_not() {
-    let names: Vec<&str> = timed_runtime::sites().iter().map(|site| site.name()).collect();
+    let names: Vec<&str> = timed_runtime::sites()
+        .iter()
+        .map(|site| site.name())
+        .collect();
     assert_eq!(names, ["work"]);
     let site = timed_runtime::sites()[0];
     assert_eq!((site.phase(), site.component()), ("p", "modes"));

@@ -75,7 +75,10 @@ fn parents_and_self_times_are_exact() {
     let roots = rows.iter().filter(|row| row.operation == "root").count();
     assert_eq!(roots, 50);
     // Recursion: each level's only child is the next level.
-    let deepest = rows.iter().filter(|row| row.operation == "countdown").count();
+    let deepest = rows
+        .iter()
+        .filter(|row| row.operation == "countdown")
+        .count();
     assert_eq!(deepest, 21);
 }
 
@@ -95,12 +98,17 @@ fn summary_mode_keeps_exact_self_time_too() {
     let root_stats = stats_of("root");
     let middle_stats = stats_of("middle");
     let leaf_stats = stats_of("leaf");
-    assert_eq!((root_stats.count, middle_stats.count, leaf_stats.count), (10, 20, 50));
+    assert_eq!(
+        (root_stats.count, middle_stats.count, leaf_stats.count),
+        (10, 20, 50)
+    );
     // Leaves have no timed children; the rest of the tree's time is accounted for exactly.
     assert_eq!(leaf_stats.self_time, leaf_stats.total);
     assert_eq!(
         root_stats.total,
-        root_stats.self_time + middle_stats.total + (leaf_stats.total - (middle_stats.total - middle_stats.self_time))
+        root_stats.self_time
+            + middle_stats.total
+            + (leaf_stats.total - (middle_stats.total - middle_stats.self_time))
     );
     session.finish().unwrap();
 }

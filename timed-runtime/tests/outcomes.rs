@@ -7,7 +7,9 @@ use timed_runtime::{Config, Mode, Status, timed};
 
 #[timed(phase = "checks", component = "outcomes")]
 fn parse_positive(text: &str) -> Result<u32, String> {
-    let value: u32 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    let value: u32 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
     if value == 0 {
         return Err("zero".into());
     }

@@ -68,5 +68,8 @@ fn summary_percentiles_are_within_the_stated_error_of_exact_ones() {
     assert_eq!(never["count"], 0);
     assert_eq!(never["phase"], "never");
     assert!(never["median_ms"].is_null());
-    assert_eq!(never["sites"][0]["file"], "timed-runtime/tests/percentiles.rs");
+    assert_eq!(
+        never["sites"][0]["file"],
+        "timed-runtime/tests/percentiles.rs"
+    );
 }

@@ -44,7 +44,10 @@ fn full_mode_writes_one_row_per_call_from_eight_threads() {
     let log = log_path(dir.path(), "threads");
     assert_eq!(count_rows(&log), THREADS * CALLS as usize);
     let summary = summary(dir.path(), "threads");
-    assert_eq!(summary["operations"]["unit_of_work"]["count"], THREADS as u64 * CALLS);
+    assert_eq!(
+        summary["operations"]["unit_of_work"]["count"],
+        THREADS as u64 * CALLS
+    );
     assert_eq!(summary["rows_written"], THREADS as u64 * CALLS);
     assert_eq!(summary["rows_lost"], 0);
     assert_eq!(summary["threads"].as_object().unwrap().len(), THREADS);
@@ -70,5 +73,8 @@ fn summary_mode_counts_every_call_and_writes_no_rows() {
     assert_eq!(count_rows(&log_path(dir.path(), "threads")), 0);
     let summary = summary(dir.path(), "threads");
     assert_eq!(summary["mode"], "summary");
-    assert_eq!(summary["operations"]["unit_of_work"]["count"], THREADS as u64 * CALLS);
+    assert_eq!(
+        summary["operations"]["unit_of_work"]["count"],
+        THREADS as u64 * CALLS
+    );
 }

@@ -58,7 +58,10 @@ pub fn csv_records(text: &str) -> Vec<Vec<String>> {
             (false, c) => field.push(c),
         }
     }
-    assert!(field.is_empty() && record.is_empty(), "the log ends in a torn row");
+    assert!(
+        field.is_empty() && record.is_empty(),
+        "the log ends in a torn row"
+    );
     records
 }
 
@@ -70,10 +73,13 @@ pub fn ms_to_ns(text: &str) -> u64 {
 }
 
 pub fn read_log(path: &Path) -> Vec<LogRow> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let mut records = csv_records(&text).into_iter();
-    assert_eq!(records.next().map(|header| header.join(",")).as_deref(), Some(HEADER));
+    assert_eq!(
+        records.next().map(|header| header.join(",")).as_deref(),
+        Some(HEADER)
+    );
     records
         .map(|fields| {
             assert_eq!(fields.len(), 12, "row {fields:?}");
