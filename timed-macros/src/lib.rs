@@ -1,50 +1,107 @@
-//! Interim expansion used while the attribute's parser and validation are written.
-use proc_macro::TokenStream;
-use quote::quote;
-use syn::{ItemFn, LitStr, parse_macro_input};
+//! The `#[timed]` attribute. Use it through `timed_runtime::timed`: the code it generates refers
+//! to `::timed_runtime`, which must be a dependency of the crate that uses it, under that name.
+//!
+//! `attr` parses the arguments, `valid` checks the item, `expand` generates the code (with
+//! `infer` for async bodies).
 
+mod attr;
+mod expand;
+mod infer;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Times every call of a function and registers it as a site of the timing runtime.
+///
+/// ```
+/// use timed_runtime::timed;
+///
+/// #[timed] // name "load", phase "default", component: this crate's package name
+/// fn load(path: &str) -> std::io::Result<String> {
+///     std::fs::read_to_string(path)
+/// }
+///
+/// #[timed(phase = "training", name = "ppo_update", component = "trainer")]
+/// async fn update(batch: Vec<f32>) -> f32 {
+///     batch.iter().sum()
+/// }
+///
+/// let update = timed_runtime::sites()
+///     .iter()
+///     .find(|site| site.name() == "ppo_update")
+///     .unwrap();
+/// assert_eq!((update.phase(), update.component()), ("training", "trainer"));
+/// ```
+///
+/// # Arguments
+///
+/// All optional, each at most once, each a string literal (not a constant or a macro call):
+///
+/// - `phase = "..."`: the phase column of the log. Default: `"default"`.
+/// - `name = "..."`: the operation name. Default: the function's name (`r#type` gives `type`).
+///   Sites with the same name in one component are merged in the summary.
+/// - `component = "..."`: which component's log and summary receive the calls. Default: the
+///   package name of the crate the function is in (`CARGO_PKG_NAME`, read when that crate is
+///   compiled, so it must be built by Cargo).
+///
+/// An unknown, repeated, empty or non-string argument is a compile error at that argument.
+///
+/// # What is recorded
+///
+/// Each call, when a session is recording, with its duration, its self time (the duration
+/// minus its timed children's), its parent call, its thread and its status. A site is
+/// registered once, when the program starts, whether or not it is ever called:
+/// `timed_runtime::sites()` lists it with its name, phase, component, module path, file and the
+/// line of the function's name. All instances of a generic function share one site.
+///
+/// # Sync functions
+///
+/// A guard is created first thing in the body and dropped last, however the function ends: its
+/// tail value, `return`, `?`, or a panic. A call that unwinds is recorded with status
+/// `panicked`; with `panic = "abort"` nothing is unwound and the call is not recorded.
+///
+/// # `async fn`
+///
+/// The call is timed from the first poll of its future to its completion, wherever it is
+/// polled, not from the call that created the future: time spent before the first poll (in a
+/// queue) is not counted, time spent suspended between polls is. During each poll the call is
+/// the parent of the timed calls made inside it. A future dropped before completing is recorded
+/// with status `cancelled`; one that panics during a poll, `panicked`. The returned future is
+/// `Send` when the original one is. The body keeps its declared return type: `?` converts
+/// errors into it and `return` coerces to it as before.
+///
+/// # Where it applies
+///
+/// Functions with a body: free functions, inherent and trait-impl methods (any receiver), trait
+/// methods with a default body, generic, `async`, `unsafe` and `extern "C"` functions. It is
+/// a compile error on a `const fn` (the clock cannot be read at compile time), on a declaration
+/// without a body, on anything that is not a function, and a second time on one function.
+/// Attributes, doc comments, visibility and the signature are kept as written, and the crate
+/// must depend on `timed-runtime` under its own name (the expansion names `::timed_runtime`).
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut phase = String::from("default");
-    let mut name = None;
-    let mut component = None;
-    let parser = syn::meta::parser(|meta| {
-        let value: LitStr = meta.value()?.parse()?;
-        if meta.path.is_ident("phase") {
-            phase = value.value();
-        } else if meta.path.is_ident("name") {
-            name = Some(value.value());
-        } else if meta.path.is_ident("component") {
-            component = Some(value.value());
+    let item = proc_macro2::TokenStream::from(item);
+    let args = attr::parse(args.into());
+    let function = valid::function(item.clone());
+    match (args, function) {
+        (Ok(args), Ok(function)) => expand::timed(&args, function).into(),
+        // Keeping the item as written lets the rest of the crate compile, so the user sees this
+        // error rather than a cascade of "cannot find function" errors.
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => with_item(&error, &item),
+        (Err(mut error), Err(item_error)) => {
+            error.combine(item_error);
+            with_item(&error, &item)
         }
-        Ok(())
-    });
-    parse_macro_input!(args with parser);
-    let function = parse_macro_input!(item as ItemFn);
-    let ItemFn { attrs, vis, sig, block } = function;
-    let name = name.unwrap_or_else(|| sig.ident.to_string());
-    let component = match component {
-        Some(c) => quote!(#c),
-        None => quote!(::core::env!("CARGO_PKG_NAME")),
-    };
-    let site = quote! {
-        static __TIMED_SITE: ::timed_runtime::__private::Site = ::timed_runtime::__private::Site::new(
-            #name, #phase, #component, ::core::module_path!(), ::core::file!(), ::core::line!());
-        ::timed_runtime::__private::inventory::submit! {
-            ::timed_runtime::__private::SiteRegistration(&__TIMED_SITE)
-        }
-    };
-    let body = if sig.asyncness.is_some() {
-        quote! {{
-            let __timed_site = { #site &__TIMED_SITE };
-            ::timed_runtime::__private::TimedFuture::new(__timed_site, async move #block).await
-        }}
-    } else {
-        let stmts = &block.stmts;
-        quote! {{
-            let __timed_guard = { #site ::timed_runtime::__private::Guard::enter(&__TIMED_SITE) };
-            #(#stmts)*
-        }}
-    };
-    quote!(#(#attrs)* #vis #sig #body).into()
+    }
+}
+
+fn with_item(error: &syn::Error, item: &proc_macro2::TokenStream) -> TokenStream {
+    let error = error.to_compile_error();
+    // An attribute on an expression (nightly only) must expand to one expression.
+    if syn::parse2::<syn::Item>(item.clone()).is_err()
+        && let Ok(expression) = syn::parse2::<syn::Expr>(item.clone())
+    {
+        return quote::quote!({ #error #expression }).into();
+    }
+    quote::quote!(#error #item).into()
 }

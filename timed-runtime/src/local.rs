@@ -209,7 +209,15 @@ pub(crate) fn finish_async(site: &'static Site, call: AsyncCall, completed: bool
     };
     with_local(|local| {
         if call.generation != local.generation {
-            return;
+            // Finished on a thread that has not recorded in this session yet: join it now,
+            // unless the call belongs to a session that has ended.
+            let state = state::load();
+            if state::generation(state) != call.generation
+                || state::mode_bits(state) == state::OFF
+                || !local.register(state)
+            {
+                return;
+            }
         }
         let duration_ns = clock::ticks_to_ns(end.saturating_sub(call.start_ticks));
         let parent_id = match local.frames.last_mut() {

@@ -133,3 +133,41 @@ fn async_calls_cross_threads_and_parent_their_children() {
         assert_eq!(fetch.self_ns + inside, fetch.duration_ns);
     }
 }
+
+#[timed(phase = "io", component = "async_calls")]
+async fn quiet(delay: Duration) -> u32 {
+    Until(Instant::now() + delay).await;
+    3
+}
+
+#[test]
+fn calls_finished_or_dropped_on_a_thread_that_never_recorded_are_kept() {
+    let _turn = one_at_a_time();
+    let dir = temp_dir();
+    let session = Config::new()
+        .mode(Mode::Summary)
+        .dir(dir.path())
+        .ignore_env()
+        .init()
+        .unwrap();
+    let mut finished = Box::pin(quiet(Duration::from_millis(2)));
+    assert!(poll_once(&mut finished).is_pending());
+    let value = std::thread::spawn(move || {
+        loop {
+            if let Poll::Ready(value) = poll_once(&mut finished) {
+                return value;
+            }
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(value, 3);
+    let mut dropped = Box::pin(quiet(Duration::from_secs(60)));
+    assert!(poll_once(&mut dropped).is_pending());
+    std::thread::spawn(move || drop(dropped)).join().unwrap();
+
+    let stats = stats_of("quiet");
+    assert_eq!((stats.count, stats.cancelled), (2, 1));
+    assert!(stats.max.unwrap() >= Duration::from_millis(2));
+    session.finish().unwrap();
+}

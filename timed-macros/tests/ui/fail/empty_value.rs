@@ -1,0 +1,12 @@
+use timed_runtime::timed;
+
+#[timed(name = "")]
+fn update() {}
+
+#[timed(component = "  ")]
+fn blank() {}
+
+fn main() {
+    update();
+    blank();
+}

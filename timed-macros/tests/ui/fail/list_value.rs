@@ -1,0 +1,12 @@
+use timed_runtime::timed;
+
+#[timed(phase("training"))]
+fn update() {}
+
+#[timed(name["n"])]
+fn bracketed() {}
+
+fn main() {
+    update();
+    bracketed();
+}

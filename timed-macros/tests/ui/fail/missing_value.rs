@@ -1,0 +1,8 @@
+use timed_runtime::timed;
+
+#[timed(phase)]
+fn update() {}
+
+fn main() {
+    update();
+}

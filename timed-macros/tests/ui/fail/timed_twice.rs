@@ -1,0 +1,9 @@
+use timed_runtime::timed;
+
+#[timed]
+#[timed(phase = "again")]
+fn update() {}
+
+fn main() {
+    update();
+}
