@@ -1,2 +1,9 @@
+pub mod checkpoint;
+pub mod cli;
 pub mod env;
+pub mod evaluation;
 pub mod game;
+pub mod manager;
+pub mod model;
+pub mod ppo;
+pub mod timing;

@@ -1,0 +1,357 @@
+//! Throughput of the PPO loop in the JAX anchor's configuration (256 envs x 32 steps, 4 epochs
+//! x 4 minibatches of 2048, hidden 256-256, f32), then the anchor itself on the same budget.
+//!
+//! `cargo bench -p trainer --bench train_speed [-- --seconds 60 --skip-anchor --skip-gemm]`
+//! Environment: `TRAIN_SPEED_SECONDS` (default 60), `JAX_VENV` (default /tmp/jaxvenv).
+//!
+//! Sections: (1) the three matrix products of a 2048x256x256 layer on one thread and split
+//! over two threads (the data-parallel layout the trainer uses); (2) our loop for the budget,
+//! reporting env steps/s for rollout + update and for the rollout alone, GFLOP/s, CPU cores
+//! busy and heap allocations inside the timed loop; (3) the anchor's `ppo_2048.py`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use trainer::model::linalg::{Write, matmul, matmul_a_bt, matmul_at_b};
+use trainer::ppo::{PpoConfig, Trainer};
+
+/// Counts heap allocations, to show the steady-state loop makes none of its own.
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+const ANCHOR_DIR: &str = "/work/shared/anchors/jax_ppo_2048";
+/// The anchor's 256 x 32 figure from its README, used when the anchor is not run.
+const ANCHOR_README_SPS: f64 = 45_785.0;
+
+struct Options {
+    seconds: f64,
+    run_anchor: bool,
+    run_gemm: bool,
+}
+
+fn options() -> Options {
+    let mut opts = Options {
+        seconds: std::env::var("TRAIN_SPEED_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60.0),
+        run_anchor: true,
+        run_gemm: true,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--seconds" => {
+                i += 1;
+                opts.seconds = args.get(i).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                    eprintln!("--seconds needs a number");
+                    std::process::exit(2)
+                });
+            }
+            "--skip-anchor" => opts.run_anchor = false,
+            "--skip-gemm" => opts.run_gemm = false,
+            _ => {} // cargo bench passes `--bench`
+        }
+        i += 1;
+    }
+    opts
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Median seconds of `f` over 15 repeats of 10 calls, after 5 warm-up calls.
+fn time_median(mut f: impl FnMut()) -> f64 {
+    for _ in 0..5 {
+        f();
+    }
+    median(
+        (0..15)
+            .map(|_| {
+                let start = Instant::now();
+                for _ in 0..10 {
+                    f();
+                }
+                start.elapsed().as_secs_f64() / 10.0
+            })
+            .collect(),
+    )
+}
+
+fn gemm_section() {
+    let (m, k, n) = (2048usize, 256usize, 256usize);
+    let x: Vec<f32> = (0..m * k)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+        .collect();
+    let w: Vec<f32> = (0..k * n)
+        .map(|i| ((i * 104_729) % 1000) as f32 / 1000.0)
+        .collect();
+    let dz: Vec<f32> = (0..m * n)
+        .map(|i| ((i * 31) % 1000) as f32 / 1000.0)
+        .collect();
+    let flop = 2.0 * (m * n * k) as f64;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("thread pool");
+    println!("== matrix products, {m}x{k}x{n} f32 (gemm crate, single-threaded kernels)");
+    println!("{:<28} {:>12} {:>12}", "product", "1 thread", "2 threads");
+    type Product = fn(usize, &[f32], &[f32], &[f32], &mut [f32]);
+    // Each product on `rows` rows of the batch: forward X*W, weight gradient X^T*dZ, input
+    // gradient dZ*W^T. With two threads each takes half the rows (the weight gradient then
+    // needs a sum of the two halves, included).
+    let products: [(&str, Product, usize); 3] = [
+        (
+            "X*W (forward)",
+            |r, x, w, _dz, out| matmul(r, 256, 256, x, w, out, Write::Overwrite),
+            256,
+        ),
+        (
+            "X^T*dZ (weight grad)",
+            |r, x, _w, dz, out| matmul_at_b(r, 256, 256, x, dz, out, Write::Overwrite),
+            0,
+        ),
+        (
+            "dZ*W^T (input grad)",
+            |r, _x, w, dz, out| matmul_a_bt(r, 256, 256, dz, w, out, Write::Overwrite),
+            256,
+        ),
+    ];
+    for (name, product, out_cols_per_row) in products {
+        let out_len = |rows: usize| {
+            if out_cols_per_row == 0 {
+                k * n
+            } else {
+                rows * out_cols_per_row
+            }
+        };
+        let mut out = vec![0.0f32; out_len(m)];
+        let one = time_median(|| product(m, &x, &w, &dz, &mut out));
+        let half = m / 2;
+        let mut a = vec![0.0f32; out_len(half)];
+        let mut b = vec![0.0f32; out_len(half)];
+        let two = time_median(|| {
+            pool.join(
+                || product(half, &x[..half * k], &w, &dz[..half * n], &mut a),
+                || product(half, &x[half * k..], &w, &dz[half * n..], &mut b),
+            );
+            if out_cols_per_row == 0 {
+                for (p, q) in a.iter_mut().zip(&b) {
+                    *p += q;
+                }
+            }
+        });
+        println!(
+            "{name:<28} {:>7.1} GF/s {:>7.1} GF/s",
+            flop / one / 1e9,
+            flop / two / 1e9
+        );
+    }
+}
+
+struct LoopResult {
+    sps: f64,
+}
+
+fn our_loop(seconds: f64) -> LoopResult {
+    let config = PpoConfig::default();
+    println!(
+        "== our PPO loop: {} envs x {} steps, {} epochs x {} minibatches of {}, hidden {:?}, {} threads, {seconds} s",
+        config.num_envs,
+        config.num_steps,
+        config.epochs,
+        config.minibatches,
+        config.minibatch_size(),
+        config.hidden,
+        config.threads
+    );
+    let mut trainer = Trainer::new(config.clone()).expect("default config is valid");
+    let shape = trainer.model().shape().clone();
+    // One rollout forward, then per epoch one forward and two backward products per sample.
+    let flop_per_step = 2.0 * shape.dense_macs_per_sample() as f64 * (1 + 3 * config.epochs) as f64;
+    // Warm-up: thread pool, page faults, gemm's per-thread buffers.
+    trainer.collect_rollout();
+    trainer.update(config.learning_rate);
+
+    let budget = Duration::from_secs_f64(seconds);
+    let (cpu0, load0) = (cpu_seconds(), load_average());
+    let start = Instant::now();
+    let (mut steps, mut rollout_s, mut update_s) = (0usize, 0.0, 0.0);
+    let mut iteration_sps = Vec::with_capacity(100_000);
+    let allocs_after_reserve = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut episodes = 0;
+    while start.elapsed() < budget {
+        let t = Instant::now();
+        let rollout = trainer.collect_rollout();
+        let update = trainer.update(config.learning_rate);
+        steps += rollout.env_steps;
+        rollout_s += rollout.seconds;
+        update_s += update.seconds;
+        episodes += rollout.episodes_finished;
+        iteration_sps.push(rollout.env_steps as f64 / t.elapsed().as_secs_f64());
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocs_after_reserve;
+    let cpu = cpu_seconds() - cpu0;
+    let sps = steps as f64 / wall;
+    let iterations = iteration_sps.len();
+    println!("load average before: {load0}, after: {}", load_average());
+    println!(
+        "{iterations} iterations, {steps} env steps, {episodes} episodes in {wall:.1} s \
+         (rollout {rollout_s:.1} s = {:.0}%, update {update_s:.1} s = {:.0}%)",
+        100.0 * rollout_s / wall,
+        100.0 * update_s / wall
+    );
+    println!(
+        "env steps/s, rollout + update: {sps:.0} (median iteration {:.0}, min {:.0}, max {:.0})",
+        median(iteration_sps.clone()),
+        iteration_sps.iter().copied().fold(f64::MAX, f64::min),
+        iteration_sps.iter().copied().fold(0.0, f64::max)
+    );
+    println!(
+        "env steps/s, rollout alone: {:.0}",
+        steps as f64 / rollout_s
+    );
+    println!(
+        "dense GFLOP/s: {:.1} ({:.2} MFLOP per env step), CPU cores busy: {:.2}",
+        sps * flop_per_step / 1e9,
+        flop_per_step / 1e6,
+        cpu / wall
+    );
+    // Load-independent work measure: CPU time per step (other processes inflate wall time).
+    println!(
+        "CPU time per env step: {:.1} core-us",
+        1e6 * cpu / steps as f64
+    );
+    println!(
+        "heap allocations in the timed loop: {allocations} ({:.2} per iteration)",
+        allocations as f64 / iterations.max(1) as f64
+    );
+    println!("target: >= 69,000 env steps/s (1.5x the anchor's 45,785)");
+    LoopResult { sps }
+}
+
+/// Runs the anchor and returns its "env steps/s (rollout+update)" figure.
+fn anchor(seconds: f64) -> Option<f64> {
+    let venv = std::env::var("JAX_VENV").unwrap_or_else(|_| "/tmp/jaxvenv".into());
+    let python = format!("{venv}/bin/python");
+    if !std::path::Path::new(&python).exists() {
+        println!("== anchor skipped: no {python}. To install it (see {ANCHOR_DIR}/README.md):");
+        println!("   python3 -m venv {venv} && {venv}/bin/pip install jax jaxlib pgx optax");
+        return None;
+    }
+    let minutes = format!("{}", seconds / 60.0);
+    println!(
+        "== anchor: {python} ppo_2048.py --num-envs 256 --num-steps 32 --minutes {minutes} --eval-games 16"
+    );
+    let output = Command::new(&python)
+        .args([
+            "ppo_2048.py",
+            "--num-envs",
+            "256",
+            "--num-steps",
+            "32",
+            "--minutes",
+            &minutes,
+            "--eval-games",
+            "16",
+        ])
+        .args(["--marks", &minutes])
+        .current_dir(ANCHOR_DIR)
+        .output();
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => {
+            println!("anchor failed to start: {e}");
+            return None;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().find(|l| l.contains("env steps/s"));
+    let Some(line) = line else {
+        println!(
+            "anchor printed no `env steps/s` line; exit {:?}",
+            output.status
+        );
+        println!(
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .rev()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        return None;
+    };
+    println!("{line}");
+    let before = line.split(" env steps/s").next()?;
+    let number = before.rsplit(' ').next()?.replace(',', "");
+    number.parse().ok()
+}
+
+fn main() {
+    let opts = options();
+    if opts.run_gemm {
+        gemm_section();
+    }
+    let ours = our_loop(opts.seconds);
+    let theirs = if opts.run_anchor {
+        anchor(opts.seconds)
+    } else {
+        None
+    };
+    match theirs {
+        Some(sps) => println!(
+            "ratio ours / anchor (same run, {} s each): {:.2} ({:.0} vs {:.0} env steps/s)",
+            opts.seconds,
+            ours.sps / sps,
+            ours.sps,
+            sps
+        ),
+        None => println!(
+            "ratio ours / anchor README figure: {:.2} ({:.0} vs {ANCHOR_README_SPS:.0} env steps/s)",
+            ours.sps / ANCHOR_README_SPS,
+            ours.sps
+        ),
+    }
+}

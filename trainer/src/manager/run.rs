@@ -1,0 +1,121 @@
+//! The `train` command from start to end: timing session, training, final checkpoint, greedy
+//! evaluation, summary, where the time went, and the timing analysis report.
+
+use super::error::RunError;
+use super::report::{format_time_shares, time_shares, training_summary};
+use super::settings::{Resume, TrainSettings};
+use super::{StopReason, TrainingManager, interrupt};
+use crate::checkpoint::error::join_sizes;
+use crate::checkpoint::load_checkpoint;
+use crate::cli::TrainArgs;
+use crate::evaluation::{EVALUATION_SEED, evaluate_policy};
+use crate::ppo::Budget;
+use crate::timing;
+use std::path::Path;
+use std::time::Instant;
+use timed_runtime::Mode;
+
+/// Runs the whole training job and prints its results. Returns why training stopped.
+pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
+    let started = Instant::now();
+    let session = timing::start_session(args.timing_mode.into(), &args.log_dir)?;
+    let stop = interrupt::install();
+    let resume = match &args.resume {
+        Some(path) => Some(Resume {
+            path: path.clone(),
+            checkpoint: load_checkpoint(path)?,
+        }),
+        None => None,
+    };
+    let settings = TrainSettings::resolve(args, resume.as_ref())?;
+    print!("{}", plan(&settings, resume.as_ref(), session.dir()));
+    let mut manager = TrainingManager::new(settings, resume.as_ref())?;
+    let outcome = manager.run(stop)?;
+    println!();
+    print!("{}", training_summary(&outcome));
+
+    let games = usize::try_from(args.eval_games).unwrap_or(usize::MAX);
+    if outcome.reason == StopReason::Interrupted {
+        println!("\nevaluation skipped: training was interrupted");
+    } else if games > 0
+        && let Some(report) = evaluate_policy(
+            manager.trainer_mut(),
+            games,
+            EVALUATION_SEED,
+            "greedy policy",
+        )
+    {
+        println!();
+        print!("{report}");
+    }
+    drop(manager);
+
+    let shares = time_shares(&timed_runtime::snapshot());
+    println!();
+    print!("{}", format_time_shares(&shares, started.elapsed()));
+    let mode = session.mode();
+    let log_dir = session.dir().to_path_buf();
+    session.finish()?;
+    if mode != Mode::Off {
+        println!("timing logs and summaries: {}", log_dir.display());
+    }
+
+    if !args.no_report {
+        println!();
+        if mode == Mode::Full {
+            analyse(&log_dir)?;
+        } else {
+            println!("timing analysis skipped: it reads the logs of --timing-mode full");
+        }
+    }
+    Ok(outcome.reason)
+}
+
+fn analyse(log_dir: &Path) -> Result<(), RunError> {
+    let analysis = analyzer::analyze_dir(log_dir, &analyzer::Options::default())?;
+    let report = analysis.write_report(log_dir)?;
+    analysis.write_visualizations(log_dir)?;
+    print!("{}", analysis.console_summary(Some(&report)));
+    Ok(())
+}
+
+/// What is about to happen, printed before training starts.
+fn plan(settings: &TrainSettings, resume: Option<&Resume>, log_dir: &Path) -> String {
+    let c = &settings.config;
+    let budget = match settings.schedule.budget() {
+        Budget::Updates(n) => format!("{n} updates"),
+        Budget::WallTime(d) => format!("{:.1} minutes", d.as_secs_f64() / 60.0),
+    };
+    let mut out = format!(
+        "PPO on 2048: {} envs x {} steps, {} epochs x {} minibatches, hidden {}, reward {}, \
+         lr {:e}, seed {}, {} threads\nbudget: {budget} (learning rate now {:.3e}, {:.0}% of the \
+         budget used)\n",
+        c.num_envs,
+        c.num_steps,
+        c.epochs,
+        c.minibatches,
+        join_sizes(&c.hidden),
+        c.reward.name(),
+        settings.schedule.initial_learning_rate(),
+        c.seed,
+        c.threads,
+        settings.schedule.learning_rate(),
+        100.0 * settings.schedule.progress()
+    );
+    if let Some(r) = resume {
+        let counters = r.checkpoint.metadata.counters;
+        out.push_str(&format!(
+            "resuming {} at update {} ({} env steps)\n",
+            r.path.display(),
+            counters.updates,
+            counters.env_steps
+        ));
+    }
+    out.push_str(&format!(
+        "metrics: {}, checkpoints: {}, timing logs: {}\n",
+        settings.metrics_path.display(),
+        settings.checkpoint_dir.display(),
+        log_dir.display()
+    ));
+    out
+}

@@ -1,0 +1,136 @@
+//! One thread's share of a minibatch gradient: it gathers its samples from the rollout storage,
+//! runs forward, the PPO loss and backward into its own gradient vector. The trainer sums the
+//! workers' gradients (data parallelism with single-threaded matrix products).
+
+use super::buffer::RolloutBuffer;
+use super::loss::{LossCoefs, sample_loss_and_grad};
+use super::sampling::greedy_action;
+use super::stats::LossSums;
+use crate::model::{Activations, BackwardScratch, Mlp};
+
+pub struct Worker {
+    acts: Activations<f32>,
+    scratch: BackwardScratch<f32>,
+    pub(crate) grads: Vec<f32>,
+    inputs: Vec<u16>,
+    masks: Vec<u8>,
+    dlogits: Vec<f32>,
+    dvalues: Vec<f32>,
+    pub(crate) sums: LossSums,
+}
+
+/// The samples of one minibatch assigned to one worker.
+#[derive(Clone, Copy)]
+pub struct WorkerSamples<'a> {
+    /// Indices into the whole batch (all shards' buffers back to back).
+    pub indices: &'a [u32],
+    /// Their advantages, already normalised over the whole minibatch.
+    pub advantages: &'a [f32],
+}
+
+impl Worker {
+    pub fn new(model: &Mlp<f32>, capacity: usize) -> Self {
+        let shape = model.shape();
+        Worker {
+            acts: Activations::new(shape, capacity),
+            scratch: BackwardScratch::new(shape, capacity),
+            grads: vec![0.0; model.layout().total],
+            inputs: vec![0; capacity * shape.active_inputs],
+            masks: vec![0; capacity],
+            dlogits: vec![0.0; capacity * shape.actions],
+            dvalues: vec![0.0; capacity],
+            sums: LossSums::default(),
+        }
+    }
+
+    /// Overwrites `grads` with `scale *` the summed loss gradient of `samples`, and adds their
+    /// loss terms to `sums`.
+    pub fn compute_gradient(
+        &mut self,
+        model: &Mlp<f32>,
+        buffers: &[RolloutBuffer],
+        samples: WorkerSamples<'_>,
+        coefs: &LossCoefs,
+        scale: f32,
+    ) {
+        let rows = samples.indices.len();
+        let active = model.shape().active_inputs;
+        let actions = model.shape().actions;
+        let per_shard = buffers[0].samples();
+        for (r, &index) in samples.indices.iter().enumerate() {
+            let (buffer, local) = (
+                &buffers[index as usize / per_shard],
+                index as usize % per_shard,
+            );
+            self.inputs[r * active..(r + 1) * active].copy_from_slice(buffer.inputs_of(local));
+            self.masks[r] = buffer.masks[local];
+        }
+        let inputs = &self.inputs[..rows * active];
+        let masks = &self.masks[..rows];
+        model.forward(inputs, masks, &mut self.acts);
+
+        let logits = self.acts.logits().chunks_exact(actions);
+        let dlogits = self.dlogits[..rows * actions].chunks_exact_mut(actions);
+        let mut sums = LossSums::default();
+        for (r, (row, drow)) in logits.zip(dlogits).enumerate() {
+            let index = samples.indices[r] as usize;
+            let (buffer, local) = (&buffers[index / per_shard], index % per_shard);
+            let (loss, dvalue) = sample_loss_and_grad(
+                row,
+                self.acts.values()[r],
+                buffer.actions[local] as usize,
+                buffer.log_probs[local],
+                samples.advantages[r],
+                buffer.returns[local],
+                coefs,
+                scale,
+                drow,
+            );
+            self.dvalues[r] = dvalue;
+            sums.policy += loss.policy;
+            sums.value += loss.value;
+            sums.entropy += loss.entropy;
+            sums.approx_kl += loss.approx_kl;
+            sums.clipped += loss.clipped as u8 as f64;
+        }
+        sums.samples = rows;
+        self.sums.add(&sums);
+
+        self.grads.fill(0.0);
+        model.backward(
+            inputs,
+            masks,
+            &self.acts,
+            &self.dlogits[..rows * actions],
+            &self.dvalues[..rows],
+            &mut self.scratch,
+            &mut self.grads,
+        );
+    }
+
+    /// Writes the greedy action for each sample, in blocks of this worker's capacity.
+    pub fn act_greedy(
+        &mut self,
+        model: &Mlp<f32>,
+        inputs: &[u16],
+        masks: &[u8],
+        actions: &mut [u8],
+    ) {
+        let active = model.shape().active_inputs;
+        let n_actions = model.shape().actions;
+        let block = self.acts.capacity();
+        for ((masks, actions), inputs) in masks
+            .chunks(block)
+            .zip(actions.chunks_mut(block))
+            .zip(inputs.chunks(block * active))
+        {
+            model.forward(inputs, masks, &mut self.acts);
+            for (action, row) in actions
+                .iter_mut()
+                .zip(self.acts.logits().chunks_exact(n_actions))
+            {
+                *action = greedy_action(row) as u8;
+            }
+        }
+    }
+}
