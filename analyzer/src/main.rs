@@ -1,1 +1,111 @@
-fn main() {}
+//! `analyzer report`: reads a log directory and tells where the time goes and what to change.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use analyzer::{Options, SeverityThresholds, analyze_dir};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "analyzer",
+    version,
+    about = "Analyses timing logs: bottlenecks, recommendations, trends, charts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse every *_timing.log in a directory and write the report and charts.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Directory holding the *_timing.log and *_timing_summary.json files.
+    #[arg(long, default_value = "logs")]
+    logs: PathBuf,
+    /// Where performance_analysis_report.json and visualizations/ go (default: the log directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Mean duration (ms) above which an operation is a high-severity bottleneck.
+    #[arg(long, default_value_t = 500.0)]
+    high_ms: f64,
+    /// Mean duration (ms) above which an operation is a medium-severity bottleneck.
+    #[arg(long, default_value_t = 100.0)]
+    medium_ms: f64,
+    /// Mean duration (ms) above which an operation is a low-severity bottleneck.
+    #[arg(long, default_value_t = 50.0)]
+    low_ms: f64,
+    /// Share of its component's self time (percent) from which an operation is high severity.
+    #[arg(long, default_value_t = 25.0)]
+    high_share: f64,
+    /// Share (percent) from which an operation is medium severity.
+    #[arg(long, default_value_t = 10.0)]
+    medium_share: f64,
+    /// Share (percent) from which an operation is low severity.
+    #[arg(long, default_value_t = 5.0)]
+    low_share: f64,
+    /// Durations kept exactly per operation; beyond, percentiles come from a histogram.
+    #[arg(long, default_value_t = 1_000_000)]
+    exact_cap: usize,
+    /// Reader threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Bottlenecks and recommendations shown.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Skip the SVG charts and report.html.
+    #[arg(long)]
+    no_charts: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn run(args: ReportArgs) -> Result<(), analyzer::Error> {
+    let options = Options {
+        thresholds: SeverityThresholds {
+            high_ms: args.high_ms,
+            medium_ms: args.medium_ms,
+            low_ms: args.low_ms,
+            high_share: args.high_share / 100.0,
+            medium_share: args.medium_share / 100.0,
+            low_share: args.low_share / 100.0,
+        },
+        exact_sample_cap: args.exact_cap,
+        threads: args.threads,
+        top: args.top,
+        ..Options::default()
+    };
+    let analysis = analyze_dir(&args.logs, &options)?;
+    let out_dir = args.out.unwrap_or_else(|| args.logs.clone());
+    let report = analysis.write_report(&out_dir)?;
+    if !args.no_charts {
+        analysis.write_visualizations(&out_dir)?;
+    }
+    if !args.quiet {
+        print!("{}", analysis.console_summary(Some(&report)));
+        if !args.no_charts {
+            println!(
+                "\nCharts and report.html: {}",
+                out_dir.join(analyzer::VISUALIZATIONS_DIR).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let Command::Report(args) = Cli::parse().command;
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

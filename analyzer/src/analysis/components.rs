@@ -1,0 +1,381 @@
+//! Per component: operation and phase statistics, shares that do not double count nesting,
+//! per-thread load, legacy events and what the summaries add (call sites, never-called ops).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::inputs::summaries_by_component;
+use super::model::{
+    ComponentReport, EventReport, OperationReport, PhaseReport, SelfTimeSource, ShareBasis,
+    ThreadLoad, ThreadShare,
+};
+use crate::ingest::dataset::Dataset;
+use crate::ingest::detect::LogFormat;
+use crate::ingest::numbers::format_timestamp_us;
+use crate::ingest::summary_json::SummaryFile;
+use crate::stats::accumulator::OpAccumulator;
+use crate::stats::summary::{DurationStats, summarize_group};
+use crate::units::ns_to_ms;
+
+/// Computes every operation's statistics, in parallel (percentile selection dominates).
+pub fn summarize_all(ops: &mut [OpAccumulator], threads: usize) -> Vec<Option<DurationStats>> {
+    let per_thread = ops.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ops
+            .chunks_mut(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter_mut()
+                        .map(OpAccumulator::summarize)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The names of all components with at least one call or event, sorted.
+pub fn component_names(dataset: &Dataset) -> Vec<String> {
+    let names: BTreeSet<String> = dataset
+        .table
+        .keys
+        .iter()
+        .zip(&dataset.table.ops)
+        .filter(|(_, op)| op.count > 0)
+        .map(|(key, _)| key.component.clone())
+        .chain(dataset.events.iter().map(|(key, _)| key.component.clone()))
+        .collect();
+    names.into_iter().collect()
+}
+
+/// Where the component's timeline starts (its first call), in the log's own clock.
+pub fn timeline_origin_ns(dataset: &Dataset, component: &str) -> i64 {
+    dataset
+        .table
+        .keys
+        .iter()
+        .zip(&dataset.table.ops)
+        .filter(|(key, op)| key.component == component && op.count > 0)
+        .map(|(_, op)| op.first_start_ns)
+        .min()
+        .unwrap_or(0)
+}
+
+fn thread_names(summaries: &[&SummaryFile]) -> BTreeMap<u32, String> {
+    summaries
+        .iter()
+        .flat_map(|summary| summary.threads.clone())
+        .collect()
+}
+
+fn self_time_source(
+    dataset: &Dataset,
+    component: &str,
+    ops: &[&OpAccumulator],
+) -> (SelfTimeSource, String) {
+    let files: Vec<_> = dataset
+        .files
+        .iter()
+        .filter(|file| file.components.iter().any(|c| c == component))
+        .collect();
+    let all_known = ops.iter().all(|op| op.self_known == op.count);
+    if !all_known {
+        let (overlaps, ends) = files.iter().filter_map(|file| file.nesting).fold(
+            (0, 0),
+            |(overlaps, ends), nesting| {
+                (overlaps + nesting.partial_overlaps, ends + nesting.end_rows)
+            },
+        );
+        return (
+            SelfTimeSource::Unavailable,
+            format!(
+                "{overlaps} of {ends} END rows overlap other calls partially (concurrent operations), so nesting cannot be derived; shares use total time and may count nested calls twice"
+            ),
+        );
+    }
+    if files.iter().all(|file| file.format == LogFormat::Ours) {
+        return (
+            SelfTimeSource::Logged,
+            "self_ms column of the log".to_string(),
+        );
+    }
+    let (ends, approximate) = files.iter().filter_map(|file| file.nesting).fold(
+        (0, 0),
+        |(ends, approximate), nesting| {
+            (
+                ends + nesting.end_rows,
+                approximate + nesting.approximate_parents,
+            )
+        },
+    );
+    let mut note = format!(
+        "derived from START/END intervals on the timeline ({ends} END rows; children logged in another file are not subtracted)"
+    );
+    if approximate > 0 {
+        note.push_str(&format!(
+            "; {approximate} parents of very many calls have approximate self time (bounded memory)"
+        ));
+    }
+    (SelfTimeSource::DerivedFromIntervals, note)
+}
+
+struct Members<'a> {
+    ids: Vec<usize>,
+    ops: Vec<&'a OpAccumulator>,
+}
+
+pub fn build_components(
+    dataset: &Dataset,
+    stats: &[Option<DurationStats>],
+    exact_cap: usize,
+) -> Vec<ComponentReport> {
+    let names = component_names(dataset);
+    let summaries = summaries_by_component(dataset, &names);
+    names
+        .iter()
+        .map(|name| {
+            let component_summaries = summaries.get(name).map(Vec::as_slice).unwrap_or(&[]);
+            build_component(dataset, stats, name, component_summaries, exact_cap)
+        })
+        .collect()
+}
+
+fn build_component(
+    dataset: &Dataset,
+    stats: &[Option<DurationStats>],
+    name: &str,
+    summaries: &[&SummaryFile],
+    exact_cap: usize,
+) -> ComponentReport {
+    let table = &dataset.table;
+    let mut members = Members {
+        ids: Vec::new(),
+        ops: Vec::new(),
+    };
+    for (id, (key, op)) in table.keys.iter().zip(&table.ops).enumerate() {
+        if key.component == name && op.count > 0 && stats[id].is_some() {
+            members.ids.push(id);
+            members.ops.push(op);
+        }
+    }
+    let (self_time, self_time_note) = self_time_source(dataset, name, &members.ops);
+    let self_known = self_time != SelfTimeSource::Unavailable;
+    let total_time_ms: f64 = members
+        .ops
+        .iter()
+        .map(|op| ns_to_ms(op.total_ns as f64))
+        .sum();
+    let self_time_ms = self_known.then(|| {
+        members
+            .ops
+            .iter()
+            .map(|op| ns_to_ms(op.self_ns as f64))
+            .sum::<f64>()
+    });
+    let (share_basis, basis_ms) = match self_time_ms {
+        Some(self_ms) if self_ms > 0.0 => (ShareBasis::SelfTime, self_ms),
+        _ => (ShareBasis::TotalTime, total_time_ms),
+    };
+    let origin = timeline_origin_ns(dataset, name);
+    let end = members
+        .ops
+        .iter()
+        .map(|op| op.last_end_ns)
+        .max()
+        .unwrap_or(origin);
+    let span_s = (end - origin).max(0) as f64 / 1e9;
+    let names = thread_names(summaries);
+    let share_of = |ms: f64| if basis_ms > 0.0 { ms / basis_ms } else { 0.0 };
+    let mut operations: Vec<OperationReport> = members
+        .ids
+        .iter()
+        .zip(&members.ops)
+        .map(|(&id, op)| {
+            let key = &table.keys[id];
+            let stats = stats[id].clone().expect("members have statistics");
+            let self_ms = self_known.then(|| ns_to_ms(op.self_ns as f64));
+            let own_ms = self_ms.unwrap_or(stats.total_ms);
+            let mut threads: Vec<ThreadShare> = op
+                .threads
+                .iter()
+                .map(|thread| ThreadShare {
+                    thread: thread.thread,
+                    name: names.get(&thread.thread).cloned(),
+                    count: thread.count,
+                    total_ms: ns_to_ms(thread.total_ns as f64),
+                    self_ms: self_known.then(|| ns_to_ms(thread.self_ns as f64)),
+                })
+                .collect();
+            threads.sort_by_key(|thread| thread.thread);
+            OperationReport {
+                component: key.component.clone(),
+                operation: key.operation.clone(),
+                phase: key.phase.clone(),
+                share: share_of(own_ms),
+                inclusive_share: share_of(stats.total_ms),
+                self_ms,
+                panicked: op.panicked,
+                cancelled: op.cancelled,
+                first_call_s: (op.first_start_ns - origin) as f64 / 1e9,
+                last_end_s: (op.last_end_ns - origin) as f64 / 1e9,
+                calls_per_second: (span_s > 0.0).then(|| op.count as f64 / span_s),
+                threads,
+                sites: sites_for(summaries, &key.operation),
+                stats,
+            }
+        })
+        .collect();
+    operations.sort_by(|a, b| {
+        b.own_ms()
+            .total_cmp(&a.own_ms())
+            .then_with(|| a.operation.cmp(&b.operation))
+    });
+    let phases = build_phases(&members, table, self_known, exact_cap, &share_of);
+    let total_operations = members.ops.iter().map(|op| op.count).sum();
+    let slowest = operations
+        .iter()
+        .max_by(|a, b| a.stats.mean_ms.total_cmp(&b.stats.mean_ms));
+    let files: Vec<_> = dataset
+        .files
+        .iter()
+        .filter(|file| file.components.iter().any(|c| c == name))
+        .collect();
+    let mut formats: Vec<LogFormat> = files.iter().map(|file| file.format).collect();
+    formats.dedup();
+    let run_started = files.iter().filter_map(|file| file.first_start_us).min();
+    let run_ended = files.iter().filter_map(|file| file.last_end_us).max();
+    ComponentReport {
+        name: name.to_string(),
+        formats,
+        files: files.iter().map(|file| file.path.clone()).collect(),
+        total_operations,
+        total_time_ms,
+        avg_operation_duration_ms: if total_operations > 0 {
+            total_time_ms / total_operations as f64
+        } else {
+            0.0
+        },
+        slowest_operation: slowest.map(|op| op.operation.clone()),
+        slowest_duration_ms: slowest.map(|op| op.stats.mean_ms),
+        self_time_ms,
+        self_time,
+        self_time_note,
+        share_basis,
+        basis_ms,
+        run_started_at: run_started.map(format_timestamp_us),
+        run_ended_at: run_ended.map(format_timestamp_us),
+        span_s,
+        threads: thread_loads(&members.ops, &names, self_known),
+        events: events_of(dataset, name),
+        never_called: never_called(summaries, &operations),
+        phases,
+        operations,
+    }
+}
+
+fn build_phases(
+    members: &Members,
+    table: &crate::ingest::dataset::OpTable,
+    self_known: bool,
+    exact_cap: usize,
+    share_of: &dyn Fn(f64) -> f64,
+) -> Vec<PhaseReport> {
+    let mut by_phase: BTreeMap<&str, Vec<&OpAccumulator>> = BTreeMap::new();
+    for (&id, op) in members.ids.iter().zip(&members.ops) {
+        by_phase
+            .entry(table.keys[id].phase.as_str())
+            .or_default()
+            .push(op);
+    }
+    let mut phases: Vec<PhaseReport> = by_phase
+        .into_iter()
+        .filter_map(|(phase, ops)| {
+            let stats = summarize_group(&ops, exact_cap)?;
+            let self_ms = self_known.then(|| {
+                ops.iter()
+                    .map(|op| ns_to_ms(op.self_ns as f64))
+                    .sum::<f64>()
+            });
+            Some(PhaseReport {
+                phase: phase.to_string(),
+                operations: ops.len(),
+                share: share_of(self_ms.unwrap_or(stats.total_ms)),
+                self_ms,
+                stats,
+            })
+        })
+        .collect();
+    phases.sort_by(|a, b| b.share.total_cmp(&a.share));
+    phases
+}
+
+fn thread_loads(
+    ops: &[&OpAccumulator],
+    names: &BTreeMap<u32, String>,
+    self_known: bool,
+) -> Vec<ThreadLoad> {
+    let mut loads: BTreeMap<u32, (u64, f64)> = BTreeMap::new();
+    for op in ops {
+        for thread in &op.threads {
+            let entry = loads.entry(thread.thread).or_default();
+            entry.0 += thread.count;
+            entry.1 += ns_to_ms(if self_known {
+                thread.self_ns as f64
+            } else {
+                thread.total_ns as f64
+            });
+        }
+    }
+    loads
+        .into_iter()
+        .map(|(thread, (calls, self_ms))| ThreadLoad {
+            thread,
+            name: names.get(&thread).cloned(),
+            calls,
+            self_ms,
+        })
+        .collect()
+}
+
+fn events_of(dataset: &Dataset, component: &str) -> Vec<EventReport> {
+    dataset
+        .events
+        .iter()
+        .filter(|(key, _)| key.component == component)
+        .map(|(key, tally)| EventReport {
+            name: key.operation.clone(),
+            phase: key.phase.clone(),
+            count: tally.count,
+            first_at: format_timestamp_us(tally.first_us),
+            last_at: format_timestamp_us(tally.last_us),
+        })
+        .collect()
+}
+
+fn sites_for(
+    summaries: &[&SummaryFile],
+    operation: &str,
+) -> Vec<crate::ingest::summary_json::Site> {
+    summaries
+        .iter()
+        .flat_map(|summary| summary.operations.iter())
+        .filter(|op| op.name == operation)
+        .flat_map(|op| op.sites.clone())
+        .collect()
+}
+
+fn never_called(summaries: &[&SummaryFile], operations: &[OperationReport]) -> Vec<String> {
+    let mut names: Vec<String> = summaries
+        .iter()
+        .flat_map(|summary| summary.operations.iter())
+        .filter(|op| op.count == 0 && !operations.iter().any(|logged| logged.operation == op.name))
+        .map(|op| op.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}

@@ -1,0 +1,263 @@
+//! `visualizations/report.html`: one self-contained page (inline SVG, inline CSS, no
+//! scripts or external files) with the charts and the tables a person reads first. It is
+//! written as polyglot markup (valid HTML5 and well-formed XML), so it can be checked with
+//! an XML parser.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::svg::{Chart, charts, write_chart};
+use crate::analysis::Analysis;
+use crate::error::Error;
+use crate::units::{format_ms, format_share};
+
+pub const REPORT_HTML: &str = "report.html";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// The SVG document without its XML declaration, ready to inline.
+fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(start) => &svg[start..],
+        None => svg,
+    }
+}
+
+fn table(out: &mut String, headers: &[&str], rows: Vec<Vec<String>>) {
+    out.push_str("<table><thead><tr>");
+    for header in headers {
+        let _ = write!(out, "<th>{}</th>", escape(header));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}\
+table{border-collapse:collapse;margin:1em 0;font-size:13px}\
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#eee}\
+td:nth-child(n+3){font-variant-numeric:tabular-nums}.chart{margin:1.5em 0}\
+.high{color:#b00}.medium{color:#a60}.low{color:#555}";
+
+pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>Performance analysis</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+    );
+    let (rows, problems) = analysis.rows_and_problems();
+    let _ = write!(
+        out,
+        "<h1>Performance analysis</h1>\n<p>Logs: {} &#8212; {} files, {rows} rows, {problems} input problems. Generated {}.</p>\n",
+        escape(&analysis.log_dir.display().to_string()),
+        analysis.files.len(),
+        escape(&analysis.generated_at)
+    );
+    out.push_str("<h2>Top bottlenecks</h2>\n");
+    table(
+        &mut out,
+        &[
+            "#",
+            "component",
+            "operation",
+            "severity",
+            "avg",
+            "share",
+            "could save",
+        ],
+        analysis
+            .bottlenecks
+            .iter()
+            .take(analysis.options.top)
+            .enumerate()
+            .map(|(rank, b)| {
+                vec![
+                    (rank + 1).to_string(),
+                    b.component.clone(),
+                    b.operation.clone(),
+                    b.severity.as_str().to_string(),
+                    format_ms(b.avg_duration_ms),
+                    format_share(b.share),
+                    format_ms(b.estimated_saving_ms),
+                ]
+            })
+            .collect(),
+    );
+    out.push_str("<h2>Top recommendations</h2>\n<ol>\n");
+    for recommendation in analysis.recommendations.iter().take(analysis.options.top) {
+        let priority = recommendation.priority.as_str();
+        let _ = writeln!(
+            out,
+            "<li><strong class=\"{priority}\">[{}]</strong> {}<br/><small>{}</small></li>",
+            priority.to_uppercase(),
+            escape(&recommendation.recommendation),
+            escape(&recommendation.impact)
+        );
+    }
+    out.push_str("</ol>\n");
+    for chart in charts {
+        let _ = write!(
+            out,
+            "<div class=\"chart\"><h2>{}</h2>\n{}\n</div>\n",
+            escape(chart.title),
+            inline_svg(&chart.svg)
+        );
+    }
+    for component in &analysis.components {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(&component.name));
+        let _ = writeln!(
+            out,
+            "<p>{} calls, total {}, self time {}.</p>",
+            component.total_operations,
+            escape(&format_ms(component.total_time_ms)),
+            escape(&component.self_time_ms.map_or_else(
+                || format!("unavailable ({})", component.self_time_note),
+                format_ms
+            ))
+        );
+        table(
+            &mut out,
+            &[
+                "operation",
+                "phase",
+                "calls",
+                "mean",
+                "median",
+                "p95",
+                "p99",
+                "total",
+                "self",
+                "share",
+                "statistics",
+            ],
+            component
+                .operations
+                .iter()
+                .map(|op| {
+                    vec![
+                        op.operation.clone(),
+                        op.phase.clone(),
+                        op.stats.count.to_string(),
+                        format_ms(op.stats.mean_ms),
+                        format_ms(op.stats.median_ms),
+                        format_ms(op.stats.p95_ms),
+                        format_ms(op.stats.p99_ms),
+                        format_ms(op.stats.total_ms),
+                        op.self_ms.map_or("n/a".to_string(), format_ms),
+                        format_share(op.share),
+                        format!("{:?}", op.stats.statistics).to_lowercase(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !analysis.cross_component.links.is_empty() {
+        out.push_str("<h2>Cross-component coordination</h2>\n");
+        let _ = writeln!(out, "<p>{}</p>", escape(&analysis.cross_component.note));
+        table(
+            &mut out,
+            &[
+                "coordinator",
+                "inside",
+                "calls",
+                "inside share",
+                "overhead",
+                "imbalance",
+            ],
+            analysis
+                .cross_component
+                .links
+                .iter()
+                .map(|link| {
+                    vec![
+                        format!("{}/{}", link.parent_component, link.parent_operation),
+                        link.child_component.clone(),
+                        link.calls.to_string(),
+                        format_share(link.inside_fraction),
+                        format_share(link.overhead_fraction),
+                        format_share(link.imbalance_fraction),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    let problem_rows: Vec<Vec<String>> = analysis
+        .files
+        .iter()
+        .flat_map(|file| {
+            file.first_problems.iter().map(move |problem| {
+                vec![
+                    file.path.display().to_string(),
+                    problem.line.to_string(),
+                    problem.message.clone(),
+                ]
+            })
+        })
+        .collect();
+    out.push_str("<h2>Input problems</h2>\n");
+    if problem_rows.is_empty() {
+        out.push_str("<p>None.</p>\n");
+    } else {
+        table(&mut out, &["file", "line", "problem"], problem_rows);
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+impl Analysis {
+    /// Writes the SVG charts and `report.html` into `<out_dir>/visualizations/`; returns the
+    /// paths written.
+    pub fn write_visualizations(&self, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
+        let dir = out_dir.join(crate::VISUALIZATIONS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let charts = charts(self)?;
+        let mut written = charts
+            .iter()
+            .map(|chart| write_chart(&dir, chart))
+            .collect::<Result<Vec<_>, _>>()?;
+        let page = dir.join(REPORT_HTML);
+        std::fs::write(&page, render(self, &charts)).map_err(|source| Error::Write {
+            path: page.clone(),
+            source,
+        })?;
+        written.push(page);
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;"
+        );
+        assert_eq!(inline_svg("<?xml version=\"1.0\"?>\n<svg x>"), "<svg x>");
+    }
+}

@@ -1,0 +1,324 @@
+//! Reads each log (memory-mapped, parsed in parallel chunks) and merges the chunks, then the
+//! files, into one dataset keyed by (component, operation, phase).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use serde::Serialize;
+
+use super::callgraph::CallGraphSample;
+use super::chunk::{ChunkContext, ChunkOutput, EventTally};
+use super::detect::{LogFormat, detect};
+use super::discover::stem;
+use super::interner::OpKey;
+use super::nesting::NestingJoin;
+use super::problems::{ProblemKind, ProblemLog};
+use super::split::parse_parallel;
+use super::summary_json::SummaryFile;
+use crate::options::Options;
+use crate::stats::accumulator::{Limits, OpAccumulator};
+
+/// How legacy nesting (self time) worked out for one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NestingReport {
+    pub end_rows: u64,
+    pub partial_overlaps: u64,
+    /// Parent calls whose children had been folded together to bound memory: their self
+    /// time is approximate.
+    pub approximate_parents: u64,
+    pub never_ended_starts: u64,
+    /// Self time was derived (false: too many partial overlaps, so it is unavailable).
+    pub self_time_derived: bool,
+}
+
+/// What one log file contributed, and what was wrong with it.
+#[derive(Clone, Debug)]
+pub struct LogFile {
+    pub path: PathBuf,
+    pub stem: String,
+    pub format: LogFormat,
+    pub bytes: u64,
+    pub lines: u64,
+    pub rows: u64,
+    pub header_lines: u64,
+    pub problems: ProblemLog,
+    pub components: Vec<String>,
+    pub first_start_us: Option<i64>,
+    pub last_end_us: Option<i64>,
+    pub nesting: Option<NestingReport>,
+}
+
+/// Operations with their accumulators, in first-seen order.
+#[derive(Default)]
+pub struct OpTable {
+    ids: HashMap<OpKey, u32>,
+    pub keys: Vec<OpKey>,
+    pub ops: Vec<OpAccumulator>,
+}
+
+impl OpTable {
+    pub fn id(&mut self, key: &OpKey, limits: Limits) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.keys.len() as u32;
+        self.ids.insert(key.clone(), id);
+        self.keys.push(key.clone());
+        self.ops.push(OpAccumulator::new(limits));
+        id
+    }
+
+    /// Merges another table's operations; returns their new ids.
+    fn absorb(&mut self, keys: &[OpKey], ops: Vec<OpAccumulator>, limits: Limits) -> Vec<u32> {
+        let ids: Vec<u32> = keys.iter().map(|key| self.id(key, limits)).collect();
+        for (local, accumulator) in ops.into_iter().enumerate() {
+            self.ops[ids[local] as usize].merge(accumulator, limits);
+        }
+        ids
+    }
+}
+
+#[derive(Default)]
+struct EventTable {
+    ids: HashMap<OpKey, usize>,
+    events: Vec<(OpKey, EventTally)>,
+}
+
+impl EventTable {
+    fn add(&mut self, key: &OpKey, tally: EventTally) {
+        match self.ids.get(key) {
+            Some(&index) => {
+                let kept = &mut self.events[index].1;
+                kept.count += tally.count;
+                kept.first_us = kept.first_us.min(tally.first_us);
+                kept.last_us = kept.last_us.max(tally.last_us);
+            }
+            None => {
+                self.ids.insert(key.clone(), self.events.len());
+                self.events.push((key.clone(), tally));
+            }
+        }
+    }
+}
+
+/// Everything read from a log directory.
+pub struct Dataset {
+    pub dir: PathBuf,
+    pub table: OpTable,
+    /// Legacy `EVENT_x` rows: counts and first/last time.
+    pub events: Vec<(OpKey, EventTally)>,
+    pub files: Vec<LogFile>,
+    pub summaries: Vec<SummaryFile>,
+    pub callgraph: CallGraphSample,
+    pub limits: Limits,
+}
+
+impl Dataset {
+    pub fn new(dir: &Path, options: &Options) -> Self {
+        Dataset {
+            dir: dir.to_path_buf(),
+            table: OpTable::default(),
+            events: Vec::new(),
+            files: Vec::new(),
+            summaries: Vec::new(),
+            callgraph: CallGraphSample::new(options.call_graph_budget),
+            limits: options.limits(),
+        }
+    }
+
+    /// Reads one log and merges it in.
+    pub fn add_log(&mut self, path: &Path, options: &Options) {
+        let (file, table, events, callgraph) = read_log(path, options);
+        let ids = self.table.absorb(&table.keys, table.ops, self.limits);
+        let mut callgraph = callgraph;
+        callgraph.remap_keys(&ids);
+        self.callgraph.merge(callgraph);
+        let mut merged = EventTable::default();
+        for (key, tally) in std::mem::take(&mut self.events).into_iter().chain(events) {
+            merged.add(&key, tally);
+        }
+        self.events = merged.events;
+        self.files.push(file);
+    }
+}
+
+type FileData = (LogFile, OpTable, Vec<(OpKey, EventTally)>, CallGraphSample);
+
+fn read_log(path: &Path, options: &Options) -> FileData {
+    let stem = stem(path);
+    let mut file = LogFile {
+        path: path.to_path_buf(),
+        stem: stem.clone(),
+        format: LogFormat::Empty,
+        bytes: 0,
+        lines: 0,
+        rows: 0,
+        header_lines: 0,
+        problems: ProblemLog::default(),
+        components: Vec::new(),
+        first_start_us: None,
+        last_end_us: None,
+        nesting: None,
+    };
+    let callgraph = CallGraphSample::new(options.call_graph_budget);
+    let map = match map_file(path) {
+        Ok(map) => map,
+        Err(error) => {
+            file.problems
+                .record(0, ProblemKind::UnreadableFile, || error.to_string());
+            return (file, OpTable::default(), Vec::new(), callgraph);
+        }
+    };
+    let buf: &[u8] = map.as_deref().unwrap_or(&[]);
+    file.bytes = buf.len() as u64;
+    let (format, header_missing) = detect(buf);
+    file.format = format;
+    if format == LogFormat::Empty {
+        return (file, OpTable::default(), Vec::new(), callgraph);
+    }
+    if header_missing {
+        let name = if format == LogFormat::Ours {
+            "our format"
+        } else {
+            "the original's format"
+        };
+        file.problems.record(1, ProblemKind::MissingHeader, || {
+            format!("no header line; read as {name}")
+        });
+    }
+    let context = ChunkContext {
+        stem: stem.as_bytes(),
+        limits: options.limits(),
+        callgraph_budget: options.call_graph_budget,
+        release_pages: true,
+    };
+    let outputs = parse_parallel(format, buf, options.reader_threads(), &context);
+    let (table, events, callgraph) = merge_chunks(&mut file, outputs, options.limits(), callgraph);
+    (file, table, events, callgraph)
+}
+
+fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
+    let handle = File::open(path)?;
+    if handle.metadata()?.len() == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the map is only read. A log that another process truncates while we read it
+    // could fault; the analysis runs after the writer has finished (the trainer calls it at
+    // the end of training), and appends are harmless.
+    let map = unsafe { Mmap::map(&handle)? };
+    Ok(Some(map))
+}
+
+fn merge_chunks(
+    file: &mut LogFile,
+    outputs: Vec<ChunkOutput>,
+    limits: Limits,
+    mut callgraph: CallGraphSample,
+) -> (OpTable, Vec<(OpKey, EventTally)>, CallGraphSample) {
+    let mut table = OpTable::default();
+    let mut events = EventTable::default();
+    let mut join = NestingJoin::default();
+    let mut line_base = 0u64;
+    let mut first_start_us = i64::MAX;
+    let mut last_end_us = i64::MIN;
+    for output in outputs {
+        let ChunkOutput {
+            interner,
+            ops,
+            events: event_names,
+            event_tallies,
+            mut problems,
+            rows,
+            header_lines,
+            lines,
+            callgraph: mut chunk_graph,
+            first_start_us: chunk_first,
+            last_end_us: chunk_last,
+            legacy,
+            ..
+        } = output;
+        let ids = table.absorb(interner.keys(), ops, limits);
+        chunk_graph.remap_keys(&ids);
+        callgraph.merge(chunk_graph);
+        for (key, tally) in event_names.keys().iter().zip(event_tallies) {
+            events.add(key, tally);
+        }
+        problems.shift_lines(line_base);
+        file.problems.merge(problems);
+        if let Some(mut nesting) = legacy {
+            nesting.remap_keys(&ids, table.keys.len());
+            for starts in &mut nesting.open_starts {
+                starts.iter_mut().for_each(|start| start.line += line_base);
+            }
+            join.push(nesting, |key, delta| {
+                table.ops[key as usize].adjust_self(delta)
+            });
+        }
+        file.rows += rows;
+        file.header_lines += header_lines;
+        line_base += lines;
+        first_start_us = first_start_us.min(chunk_first);
+        last_end_us = last_end_us.max(chunk_last);
+    }
+    file.lines = line_base;
+    if first_start_us <= last_end_us {
+        file.first_start_us = Some(first_start_us);
+        file.last_end_us = Some(last_end_us);
+    }
+    if file.format == LogFormat::Legacy {
+        finish_legacy(file, &mut table, &join);
+    }
+    let mut components: Vec<String> = table
+        .keys
+        .iter()
+        .zip(&table.ops)
+        .filter(|(_, op)| op.count > 0)
+        .map(|(key, _)| key.component.clone())
+        .chain(events.events.iter().map(|(key, _)| key.component.clone()))
+        .collect();
+    components.sort();
+    components.dedup();
+    file.components = components;
+    (table, events.events, callgraph)
+}
+
+/// Reports STARTs that never ended, and drops derived self time when nesting is unreliable.
+fn finish_legacy(file: &mut LogFile, table: &mut OpTable, join: &NestingJoin) {
+    let keys = &table.keys;
+    let mut never_ended: Vec<(u64, &str)> = join
+        .open_starts
+        .iter()
+        .enumerate()
+        .flat_map(|(key, starts)| {
+            starts
+                .iter()
+                .map(move |start| (start.line, keys[key].operation.as_str()))
+        })
+        .collect();
+    never_ended.sort_unstable();
+    let mut problems = ProblemLog::default();
+    for &(line, name) in &never_ended {
+        problems.record(line, ProblemKind::NeverEndedStart, || {
+            format!("START_{name} never ended")
+        });
+    }
+    let never_ended_count = never_ended.len() as u64;
+    file.problems.merge(problems);
+    let reliable = join.reliable();
+    if !reliable {
+        for op in &mut table.ops {
+            op.self_ns = 0;
+            op.self_known = 0;
+            op.threads.iter_mut().for_each(|thread| thread.self_ns = 0);
+        }
+    }
+    file.nesting = Some(NestingReport {
+        end_rows: join.ends,
+        partial_overlaps: join.partial_overlaps,
+        approximate_parents: join.approximate_parents,
+        never_ended_starts: never_ended_count,
+        self_time_derived: reliable,
+    });
+}

@@ -1,0 +1,38 @@
+//! Reading a log directory: both log formats, the JSON summaries, and every input problem.
+
+pub mod callgraph;
+pub mod chunk;
+pub mod dataset;
+pub mod detect;
+pub mod discover;
+pub mod interner;
+pub mod legacy;
+pub mod nesting;
+pub mod numbers;
+pub mod ours;
+pub mod problems;
+pub mod scan;
+pub mod split;
+pub mod summary_json;
+
+use std::path::Path;
+
+use crate::error::Error;
+use crate::options::Options;
+use dataset::Dataset;
+
+/// Reads every `*_timing.log` and `*_timing_summary.json` in `dir`. Fails only when the
+/// directory is missing, unreadable or holds no log; bad content becomes input problems.
+pub fn ingest_dir(dir: &Path, options: &Options) -> Result<Dataset, Error> {
+    let inputs = discover::discover(dir)?;
+    let mut dataset = Dataset::new(dir, options);
+    for log in &inputs.logs {
+        dataset.add_log(log, options);
+    }
+    dataset.summaries = inputs
+        .summaries
+        .iter()
+        .map(|path| summary_json::read_summary(path))
+        .collect();
+    Ok(dataset)
+}

@@ -1,0 +1,7 @@
+//! Statistics per operation and per phase, exact where the samples fit in memory.
+
+pub mod accumulator;
+pub mod distribution;
+pub mod histogram;
+pub mod sampler;
+pub mod summary;

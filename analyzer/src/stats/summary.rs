@@ -1,0 +1,191 @@
+//! Turns accumulators into reported figures (milliseconds), per operation and per phase.
+
+use serde::Serialize;
+
+use super::accumulator::OpAccumulator;
+use super::distribution::{Distribution, Method};
+use crate::units::ns_to_ms;
+
+/// Duration statistics in milliseconds. Count, total, min, max, mean and standard deviation
+/// are always exact; median, p95 and p99 are exact or from the histogram (`statistics`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DurationStats {
+    pub count: u64,
+    pub total_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    /// Named like the runtime's summary JSON.
+    #[serde(rename = "avg_ms")]
+    pub mean_ms: f64,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub std_dev_ms: f64,
+    /// Sum over calls slower than p95 of (duration - median).
+    pub tail_excess_ms: f64,
+    pub statistics: Method,
+}
+
+/// Exact totals that come with a distribution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Totals {
+    pub count: u64,
+    pub total_ns: u128,
+    pub min_ns: u64,
+    pub max_ns: u64,
+    pub std_dev_ns: f64,
+}
+
+pub fn summarize(totals: Totals, durations: &mut Distribution) -> Option<DurationStats> {
+    if totals.count == 0 {
+        return None;
+    }
+    let percentiles = durations.percentiles(totals.min_ns, totals.max_ns)?;
+    Some(DurationStats {
+        count: totals.count,
+        total_ms: ns_to_ms(totals.total_ns as f64),
+        min_ms: ns_to_ms(totals.min_ns as f64),
+        max_ms: ns_to_ms(totals.max_ns as f64),
+        mean_ms: ns_to_ms(totals.total_ns as f64 / totals.count as f64),
+        median_ms: ns_to_ms(percentiles.median),
+        p95_ms: ns_to_ms(percentiles.p95),
+        p99_ms: ns_to_ms(percentiles.p99),
+        std_dev_ms: ns_to_ms(totals.std_dev_ns),
+        tail_excess_ms: ns_to_ms(percentiles.tail_excess),
+        statistics: percentiles.method,
+    })
+}
+
+impl OpAccumulator {
+    pub fn totals(&self) -> Totals {
+        Totals {
+            count: self.count,
+            total_ns: self.total_ns,
+            min_ns: self.min_ns,
+            max_ns: self.max_ns,
+            std_dev_ns: self.std_dev_ns(),
+        }
+    }
+
+    /// The operation's statistics (reorders its exact samples).
+    pub fn summarize(&mut self) -> Option<DurationStats> {
+        let totals = self.totals();
+        summarize(totals, &mut self.durations)
+    }
+}
+
+/// Statistics over several operations (a phase): exact when all of their samples are exact
+/// and fit under `exact_cap` together, else from a merged histogram.
+pub fn summarize_group(members: &[&OpAccumulator], exact_cap: usize) -> Option<DurationStats> {
+    let count: u64 = members.iter().map(|op| op.count).sum();
+    if count == 0 {
+        return None;
+    }
+    let all_exact = members
+        .iter()
+        .all(|op| op.durations.method() == Method::Exact);
+    let mut merged = Distribution::default();
+    if all_exact && count <= exact_cap as u64 {
+        for op in members {
+            merged.merge(op.durations.clone(), exact_cap);
+        }
+    } else {
+        let mut histogram = Box::default();
+        for op in members {
+            op.durations.add_to(&mut histogram);
+        }
+        merged = Distribution::Histogram(histogram);
+    }
+    let totals = Totals {
+        count,
+        total_ns: members.iter().map(|op| op.total_ns).sum(),
+        min_ns: members
+            .iter()
+            .filter(|op| op.count > 0)
+            .map(|op| op.min_ns)
+            .min()
+            .unwrap_or(0),
+        max_ns: members.iter().map(|op| op.max_ns).max().unwrap_or(0),
+        std_dev_ns: f64::NAN,
+    };
+    let mut stats = summarize(totals, &mut merged)?;
+    stats.std_dev_ms = pooled_std_dev_ms(members);
+    Some(stats)
+}
+
+/// The standard deviation of all calls of several operations, from their counts, means and
+/// standard deviations.
+fn pooled_std_dev_ms(members: &[&OpAccumulator]) -> f64 {
+    let count: f64 = members.iter().map(|op| op.count as f64).sum();
+    if count < 2.0 {
+        return 0.0;
+    }
+    let mean: f64 = members.iter().map(|op| op.total_ns as f64).sum::<f64>() / count;
+    let squares: f64 = members
+        .iter()
+        .filter(|op| op.count > 0)
+        .map(|op| {
+            let n = op.count as f64;
+            let sd = op.std_dev_ns();
+            (n - 1.0) * sd * sd + n * (op.mean_ns() - mean).powi(2)
+        })
+        .sum();
+    ns_to_ms((squares / (count - 1.0)).max(0.0).sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::accumulator::{Call, Limits, Status};
+
+    const LIMITS: Limits = Limits {
+        exact_cap: 100,
+        timeline_cap: 16,
+    };
+
+    fn op(durations_ms: &[u64]) -> OpAccumulator {
+        let mut accumulator = OpAccumulator::new(LIMITS);
+        for &ms in durations_ms {
+            let call = Call {
+                duration_ns: ms * 1_000_000,
+                self_ns: None,
+                start_ns: 0,
+                thread: 0,
+                status: Status::Ok,
+            };
+            accumulator.record(call, LIMITS);
+        }
+        accumulator
+    }
+
+    #[test]
+    fn operation_statistics_in_milliseconds() {
+        let stats = op(&[10, 20, 30, 40]).summarize().unwrap();
+        assert_eq!(stats.count, 4);
+        assert_eq!(stats.total_ms, 100.0);
+        assert_eq!(
+            (stats.min_ms, stats.max_ms, stats.mean_ms),
+            (10.0, 40.0, 25.0)
+        );
+        assert_eq!(stats.median_ms, 25.0);
+        assert!((stats.p95_ms - 38.5).abs() < 1e-9);
+        assert!((stats.std_dev_ms - 12.909944487358056).abs() < 1e-9);
+        assert_eq!(stats.tail_excess_ms, 15.0);
+        assert_eq!(stats.statistics, Method::Exact);
+        assert_eq!(OpAccumulator::new(LIMITS).summarize(), None);
+    }
+
+    #[test]
+    fn groups_pool_their_calls() {
+        let first = op(&[10, 20]);
+        let second = op(&[30, 40]);
+        let stats = summarize_group(&[&first, &second], 100).unwrap();
+        assert_eq!(stats.count, 4);
+        assert_eq!(stats.median_ms, 25.0);
+        assert_eq!((stats.min_ms, stats.max_ms), (10.0, 40.0));
+        assert!((stats.std_dev_ms - 12.909944487358056).abs() < 1e-9);
+        let by_histogram = summarize_group(&[&first, &second], 3).unwrap();
+        assert_eq!(by_histogram.statistics, Method::Histogram);
+        assert_eq!(by_histogram.count, 4);
+    }
+}
