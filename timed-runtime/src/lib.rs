@@ -26,6 +26,7 @@
 
 mod clock;
 mod config;
+mod context;
 mod details;
 mod error;
 mod future;
@@ -47,6 +48,7 @@ mod writer;
 
 pub use clock::ClockKind;
 pub use config::{Config, Stems};
+pub use context::{CallContext, ContextGuard, current_call};
 pub use details::{DetailValue, detail};
 pub use error::Error;
 pub use record::Status;

@@ -121,6 +121,55 @@ pub(crate) fn attach_detail<V: Into<DetailValue>>(key: &'static str, value: V) {
     });
 }
 
+/// The innermost open call on this thread, as a context other threads can enter.
+pub(crate) fn current_call() -> Option<crate::context::CallContext> {
+    let state = state::load();
+    if state::mode_bits(state) == state::OFF {
+        return None;
+    }
+    with_local(|local| {
+        let frame = local.frames.last()?;
+        (frame.generation == local.generation as u32).then_some(crate::context::CallContext {
+            call_id: frame.call_id,
+            generation: local.generation,
+        })
+    })
+    .flatten()
+}
+
+/// Opens a frame standing for a call running on another thread: calls made under it name it as
+/// their parent; their time is not passed on to it (the frame is dropped, not recorded).
+pub(crate) fn enter_context(context: crate::context::CallContext) -> bool {
+    with_local(|local| {
+        if local.generation != context.generation {
+            let state = state::load();
+            if state::generation(state) != context.generation
+                || state::mode_bits(state) == state::OFF
+                || !local.register(state)
+            {
+                return false;
+            }
+        }
+        local.frames.push(Frame {
+            call_id: context.call_id,
+            start_ticks: 0,
+            child_ns: 0,
+            detail_base: local.details.len() as u32,
+            generation: context.generation as u32,
+        });
+        true
+    })
+    .unwrap_or(false)
+}
+
+pub(crate) fn leave_context() {
+    with_local(|local| {
+        if let Some(frame) = local.frames.pop() {
+            local.details.truncate(frame.detail_base as usize);
+        }
+    });
+}
+
 /// An async call between its first poll and its completion. It lives in the future, so it moves
 /// across threads with it.
 pub(crate) struct AsyncCall {

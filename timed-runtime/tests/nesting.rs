@@ -112,3 +112,45 @@ fn summary_mode_keeps_exact_self_time_too() {
     );
     session.finish().unwrap();
 }
+
+#[timed(phase = "root", component = "nesting")]
+fn fan_out() -> u64 {
+    let parent = timed_runtime::current_call();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..3)
+            .map(|i| {
+                scope.spawn(move || {
+                    let _in_parent = parent.map(timed_runtime::CallContext::enter);
+                    leaf(1_000 * (i + 1))
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).sum()
+    })
+}
+
+#[test]
+fn a_call_context_carries_the_parent_into_other_threads() {
+    let _turn = one_at_a_time();
+    let dir = temp_dir();
+    let session = Config::new()
+        .mode(Mode::Full)
+        .dir(dir.path())
+        .ignore_env()
+        .init()
+        .unwrap();
+    assert!(timed_runtime::current_call().is_none());
+    fan_out();
+    session.finish().unwrap();
+
+    let rows = read_log(&log_path(dir.path(), "nesting"));
+    let parent = rows.iter().find(|r| r.operation == "fan_out").unwrap();
+    let leaves: Vec<_> = rows.iter().filter(|r| r.operation == "leaf").collect();
+    assert_eq!(leaves.len(), 3);
+    for leaf in &leaves {
+        assert_eq!(leaf.parent_id, Some(parent.call_id));
+        assert_ne!(leaf.thread, parent.thread);
+    }
+    // Work done elsewhere runs beside the parent, not inside its thread: its self time keeps it.
+    assert_eq!(parent.self_ns, parent.duration_ns);
+}

@@ -412,7 +412,7 @@ fn stats(site: &'static Site, count: u64, total_ms: u64, self_ms: u64) -> Operat
 }
 
 #[test]
-fn time_shares_merge_sites_by_name_and_sort_by_total() {
+fn time_shares_merge_sites_by_name_and_sort_by_self_time() {
     let shares = time_shares(&[
         stats(&ROLLOUT, 10, 1000, 800),
         stats(&UPDATE_A, 5, 1500, 1500),
@@ -442,14 +442,16 @@ fn time_shares_merge_sites_by_name_and_sort_by_total() {
     );
     assert_eq!(
         format_time_shares(&shares, Duration::from_secs(4)),
-        "=== Where the time went (4.0 s, from our #[timed] data) ===\n\
-         component          operation                phase              calls    total s      %     self s      %\n\
-         ppo_trainer        update_policy            training              10      2.000   50.0      1.900   47.5\n\
-         ppo_trainer        collect_rollout          rollout               10      1.000   25.0      0.800   20.0\n"
+        "=== Where the time went (from our #[timed] data) ===\n\
+         2.7 s of timed thread time in 4.0 s of wall time (0.68 threads busy on average)\n\
+         component          operation                phase              calls         mean    total s     self s   share\n\
+         ppo_trainer        update_policy            training              10      200.0ms      2.000      1.900   70.4%\n\
+         ppo_trainer        collect_rollout          rollout               10      100.0ms      1.000      0.800   29.6%\n"
     );
     assert_eq!(
         format_time_shares(&[], Duration::from_secs(1)),
-        "=== Where the time went (1.0 s, from our #[timed] data) ===\n\
+        "=== Where the time went (from our #[timed] data) ===\n\
+         0.0 s of timed thread time in 1.0 s of wall time (0.00 threads busy on average)\n\
          no timed calls were recorded (timing mode off)\n"
     );
 }

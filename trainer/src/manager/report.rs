@@ -87,7 +87,7 @@ pub struct TimeShare {
     pub self_time: Duration,
 }
 
-/// The operations that were called, by total time, longest first.
+/// The operations that were called, by self time, largest first.
 pub fn time_shares(stats: &[OperationStats]) -> Vec<TimeShare> {
     let mut merged: BTreeMap<(&'static str, &'static str), TimeShare> = BTreeMap::new();
     for s in stats.iter().filter(|s| s.count > 0) {
@@ -107,47 +107,55 @@ pub fn time_shares(stats: &[OperationStats]) -> Vec<TimeShare> {
         share.self_time += s.self_time;
     }
     let mut shares: Vec<TimeShare> = merged.into_values().collect();
-    shares.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(b.name)));
+    shares.sort_by(|a, b| b.self_time.cmp(&a.self_time).then(a.name.cmp(b.name)));
     shares
 }
 
-/// The "where the time went" table: each operation's total and self time as a share of the
-/// run's `wall` time. Totals of nested operations overlap; self times add up.
+/// The "where the time went" table. Shares are of self time: each thread's timed time is
+/// counted once, in the innermost operation running, so they add up to 100% even though calls
+/// nest and run on several threads at once. Totals (self plus timed children) are shown beside.
 pub fn format_time_shares(shares: &[TimeShare], wall: Duration) -> String {
     let mut out = String::new();
+    let busy: Duration = shares.iter().map(|s| s.self_time).sum();
     let _ = writeln!(
         out,
-        "=== Where the time went ({:.1} s, from our #[timed] data) ===",
-        wall.as_secs_f64()
+        "=== Where the time went (from our #[timed] data) ===\n\
+         {:.1} s of timed thread time in {:.1} s of wall time ({:.2} threads busy on average)",
+        busy.as_secs_f64(),
+        wall.as_secs_f64(),
+        if wall.is_zero() {
+            0.0
+        } else {
+            busy.as_secs_f64() / wall.as_secs_f64()
+        }
     );
     if shares.is_empty() {
         let _ = writeln!(out, "no timed calls were recorded (timing mode off)");
         return out;
     }
-    let percent = |d: Duration| {
-        if wall.is_zero() {
-            0.0
-        } else {
-            100.0 * d.as_secs_f64() / wall.as_secs_f64()
-        }
-    };
     let _ = writeln!(
         out,
-        "{:<18} {:<24} {:<14} {:>9} {:>10} {:>6} {:>10} {:>6}",
-        "component", "operation", "phase", "calls", "total s", "%", "self s", "%"
+        "{:<18} {:<24} {:<14} {:>9} {:>12} {:>10} {:>10} {:>7}",
+        "component", "operation", "phase", "calls", "mean", "total s", "self s", "share"
     );
     for s in shares {
+        let mean = s.total / u32::try_from(s.calls.max(1)).unwrap_or(u32::MAX);
+        let share = if busy.is_zero() {
+            0.0
+        } else {
+            100.0 * s.self_time.as_secs_f64() / busy.as_secs_f64()
+        };
         let _ = writeln!(
             out,
-            "{:<18} {:<24} {:<14} {:>9} {:>10.3} {:>6.1} {:>10.3} {:>6.1}",
+            "{:<18} {:<24} {:<14} {:>9} {:>12} {:>10.3} {:>10.3} {:>6.1}%",
             s.component,
             s.name,
             s.phase,
             s.calls,
+            format!("{mean:.1?}"),
             s.total.as_secs_f64(),
-            percent(s.total),
             s.self_time.as_secs_f64(),
-            percent(s.self_time)
+            share
         );
     }
     out

@@ -9,6 +9,7 @@ use super::rows::{bias_relu_in_place, gather_rows_relu, relu_backward_bias, scat
 use super::shape::{MlpShape, ParamLayout, ShapeError, TensorSpec};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use timed_runtime::timed;
 
 /// Orthogonal-init gains, as CleanRL and the JAX anchor: sqrt(2) for ReLU layers, a tiny policy
 /// head so the first policy is near uniform, 1 for the value head.
@@ -154,6 +155,7 @@ impl<T: Real> Mlp<T> {
     ///
     /// Panics if there are more samples than `acts` was built for, or a feature index is out of
     /// range: both are programming errors in the caller, not data errors.
+    #[timed(component = "ppo_trainer", phase = "inference", name = "batch_forward")]
     pub fn forward(&self, inputs: &[u16], masks: &[u8], acts: &mut Activations<T>) {
         let rows = masks.len();
         let shape = &self.shape;
@@ -232,6 +234,7 @@ impl<T: Real> Mlp<T> {
     /// with respect to the masked logits and the values of the last `forward` are `dlogits` and
     /// `dvalues`. Masked logits are constants, so their derivatives are ignored.
     #[allow(clippy::too_many_arguments)]
+    #[timed(component = "ppo_trainer", phase = "training", name = "backward_pass")]
     pub fn backward(
         &self,
         inputs: &[u16],

@@ -9,6 +9,7 @@ use super::sampling::{sample_action, unit_f32};
 use crate::model::{Activations, Mlp};
 use rand::RngCore;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use timed_runtime::timed;
 
 pub struct Shard<E: VecEnvironment> {
     pub(crate) env: E,
@@ -72,45 +73,93 @@ impl<E: VecEnvironment> Shard<E> {
             let rows = t * envs..(t + 1) * envs;
             let b = &mut *buffer;
             let inputs = &mut b.inputs[rows.start * active..rows.end * active];
-            self.env.write_observations(inputs);
-            self.env.write_legal_masks(&mut b.masks[rows.clone()]);
+            encode_observations(&self.env, inputs, &mut b.masks[rows.clone()]);
             model.forward(inputs, &b.masks[rows.clone()], &mut self.acts);
-            let logits = self.acts.logits().chunks_exact(actions_n);
-            for (e, row) in logits.enumerate() {
-                let (action, log_prob) = sample_action(row, unit_f32(self.rng.next_u64()));
-                b.actions[rows.start + e] = action as u8;
-                b.log_probs[rows.start + e] = log_prob;
-            }
-            b.values[rows.clone()].copy_from_slice(self.acts.values());
-            self.env.step(
-                &b.actions[rows.clone()],
-                &mut self.raw_rewards,
-                &mut b.dones[rows.clone()],
-                &mut self.finished,
+            select_actions(
+                self.acts.logits(),
+                actions_n,
+                &mut self.rng,
+                &mut b.actions[rows.clone()],
+                &mut b.log_probs[rows.clone()],
             );
-            for (shaped, &raw) in b.rewards[rows].iter_mut().zip(&self.raw_rewards) {
-                *shaped = settings.reward.apply(raw);
-                self.raw_reward_sum += raw as f64;
-            }
+            b.values[rows.clone()].copy_from_slice(self.acts.values());
+            self.step_environments(
+                settings.reward,
+                &b.actions[rows.clone()],
+                &mut b.rewards[rows.clone()],
+                &mut b.dones[rows],
+            );
         }
-        self.env.write_observations(&mut self.bootstrap_inputs);
-        self.env.write_legal_masks(&mut self.bootstrap_masks);
+        encode_observations(
+            &self.env,
+            &mut self.bootstrap_inputs,
+            &mut self.bootstrap_masks,
+        );
         model.forward(
             &self.bootstrap_inputs,
             &self.bootstrap_masks,
             &mut self.acts,
         );
-        let b = &mut *buffer;
-        b.last_values.copy_from_slice(self.acts.values());
-        compute_gae(
-            &b.rewards,
-            &b.values,
-            &b.dones,
-            &b.last_values,
-            settings.gamma,
-            settings.gae_lambda,
-            &mut b.advantages,
-            &mut b.returns,
-        );
+        buffer.last_values.copy_from_slice(self.acts.values());
+        compute_advantages(buffer, settings);
     }
+
+    /// Steps the shard's environments once and stores the shaped rewards.
+    #[timed(component = "ppo_trainer", phase = "environment")]
+    fn step_environments(
+        &mut self,
+        reward: RewardShaping,
+        actions: &[u8],
+        rewards: &mut [f32],
+        dones: &mut [bool],
+    ) {
+        self.env
+            .step(actions, &mut self.raw_rewards, dones, &mut self.finished);
+        for (shaped, &raw) in rewards.iter_mut().zip(&self.raw_rewards) {
+            *shaped = reward.apply(raw);
+            self.raw_reward_sum += raw as f64;
+        }
+    }
+}
+
+/// Boards to the network's input: 16 one-hot feature indices and a legal-move mask per board.
+#[timed(component = "ppo_trainer", phase = "conversion")]
+fn encode_observations<E: VecEnvironment>(env: &E, inputs: &mut [u16], masks: &mut [u8]) {
+    env.write_observations(inputs);
+    env.write_legal_masks(masks);
+}
+
+/// Samples one action per row of masked logits, recording its log-probability.
+#[timed(component = "ppo_trainer", phase = "inference")]
+fn select_actions(
+    logits: &[f32],
+    actions_per_row: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    actions: &mut [u8],
+    log_probs: &mut [f32],
+) {
+    for ((row, action), log_prob) in logits
+        .chunks_exact(actions_per_row)
+        .zip(actions.iter_mut())
+        .zip(log_probs.iter_mut())
+    {
+        let (sampled, sampled_log_prob) = sample_action(row, unit_f32(rng.next_u64()));
+        *action = sampled as u8;
+        *log_prob = sampled_log_prob;
+    }
+}
+
+/// Fills the buffer's advantages and returns from its rewards, values and dones (GAE).
+#[timed(component = "ppo_trainer", phase = "buffer")]
+fn compute_advantages(buffer: &mut RolloutBuffer, settings: RolloutSettings) {
+    compute_gae(
+        &buffer.rewards,
+        &buffer.values,
+        &buffer.dones,
+        &buffer.last_values,
+        settings.gamma,
+        settings.gae_lambda,
+        &mut buffer.advantages,
+        &mut buffer.returns,
+    );
 }

@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use std::time::Instant;
+use timed_runtime::{CallContext, timed};
 
 pub struct Trainer<E: VecEnvironment> {
     config: PpoConfig,
@@ -37,6 +38,11 @@ pub struct Trainer<E: VecEnvironment> {
 
 impl<E: VecEnvironment> Trainer<E> {
     /// Builds the trainer; `make_env(shard, envs, seed)` creates each thread's environments.
+    #[timed(
+        component = "ppo_trainer",
+        phase = "initialization",
+        name = "create_model"
+    )]
     pub fn with_envs(
         config: PpoConfig,
         shape: MlpShape,
@@ -144,6 +150,7 @@ impl<E: VecEnvironment> Trainer<E> {
 
     /// Runs every environment `num_steps` steps with the current policy (one shard per thread),
     /// and computes advantages and returns.
+    #[timed(component = "ppo_trainer", phase = "rollout")]
     pub fn collect_rollout(&mut self) -> RolloutStats {
         let start = Instant::now();
         let settings = RolloutSettings {
@@ -154,8 +161,11 @@ impl<E: VecEnvironment> Trainer<E> {
         };
         let model = &self.model;
         let (shards, buffers) = (&mut self.shards, &mut self.buffers);
+        // Calls on the pool's threads are children of this one in the timing logs.
+        let parent = timed_runtime::current_call();
         self.pool.install(|| {
             for_each_pair(shards, buffers, &|shard, buffer| {
+                let _in_parent = parent.map(CallContext::enter);
                 shard.collect(buffer, model, settings)
             })
         });
@@ -177,6 +187,7 @@ impl<E: VecEnvironment> Trainer<E> {
 
     /// `epochs` passes of `minibatches` shuffled minibatches over the last rollout, each one
     /// Adam step at `learning_rate` on the clipped, data-parallel gradient.
+    #[timed(component = "ppo_trainer", phase = "training", name = "update_policy")]
     pub fn update(&mut self, learning_rate: f64) -> UpdateStats {
         let start = Instant::now();
         let config = &self.config;
@@ -194,6 +205,7 @@ impl<E: VecEnvironment> Trainer<E> {
         for worker in &mut self.workers {
             worker.sums = LossSums::default();
         }
+        let parent = timed_runtime::current_call();
         for _epoch in 0..config.epochs {
             shuffle(&mut self.permutation, &mut self.shuffle_rng);
             for indices in self.permutation.chunks_exact(minibatch) {
@@ -210,6 +222,7 @@ impl<E: VecEnvironment> Trainer<E> {
                 let workers = &mut self.workers[..used];
                 self.pool.install(|| {
                     for_each_indexed(workers, &|w, worker| {
+                        let _in_parent = parent.map(CallContext::enter);
                         let rows = w * per_worker..((w + 1) * per_worker).min(indices.len());
                         let samples = WorkerSamples {
                             indices: &indices[rows.clone()],
@@ -234,6 +247,12 @@ impl<E: VecEnvironment> Trainer<E> {
         self.updates += 1;
         let minibatches = config.epochs * config.minibatches;
         let n = sums.samples.max(1) as f64;
+        timed_runtime::details!(
+            updates = minibatches,
+            policy_loss = sums.policy / n,
+            value_loss = sums.value / n,
+            approx_kl = sums.approx_kl / n
+        );
         let pairs = self
             .buffers
             .iter()
@@ -255,6 +274,11 @@ impl<E: VecEnvironment> Trainer<E> {
     /// Greedy (argmax) actions for a batch of observations, e.g. many evaluation games at once:
     /// `inputs` holds `active_inputs` feature indices per row, `masks` one legal-action bit set
     /// per row, and `actions` receives one action per row.
+    #[timed(
+        component = "ppo_trainer",
+        phase = "inference",
+        name = "select_greedy_actions"
+    )]
     pub fn act_greedy(&mut self, inputs: &[u16], masks: &[u8], actions: &mut [u8]) {
         let active = self.model.shape().active_inputs;
         assert_eq!(inputs.len(), masks.len() * active);
@@ -266,10 +290,14 @@ impl<E: VecEnvironment> Trainer<E> {
             .zip(actions.chunks_mut(per_worker))
             .zip(inputs.chunks(per_worker * active));
         let workers = self.workers.iter_mut();
+        let parent = timed_runtime::current_call();
         // Evaluation is not the hot loop: a scope (which boxes its jobs) keeps this simple.
         self.pool.scope(|scope| {
             for (worker, ((masks, actions), inputs)) in workers.zip(parts) {
-                scope.spawn(move |_| worker.act_greedy(model, inputs, masks, actions));
+                scope.spawn(move |_| {
+                    let _in_parent = parent.map(CallContext::enter);
+                    worker.act_greedy(model, inputs, masks, actions);
+                });
             }
         });
     }
@@ -277,6 +305,7 @@ impl<E: VecEnvironment> Trainer<E> {
 
 /// Sums the workers' gradients, clips them to the global norm and applies Adam, all split by
 /// parameter ranges over the pool. Returns the norm before clipping.
+#[timed(component = "ppo_trainer", phase = "training")]
 fn optimizer_step(
     workers: &mut [Worker],
     model: &mut Mlp<f32>,

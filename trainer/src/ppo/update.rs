@@ -7,6 +7,7 @@ use super::loss::{LossCoefs, sample_loss_and_grad};
 use super::sampling::greedy_action;
 use super::stats::LossSums;
 use crate::model::{Activations, BackwardScratch, Mlp};
+use timed_runtime::timed;
 
 pub struct Worker {
     acts: Activations<f32>,
@@ -57,14 +58,13 @@ impl Worker {
         let active = model.shape().active_inputs;
         let actions = model.shape().actions;
         let per_shard = buffers[0].samples();
-        for (r, &index) in samples.indices.iter().enumerate() {
-            let (buffer, local) = (
-                &buffers[index as usize / per_shard],
-                index as usize % per_shard,
-            );
-            self.inputs[r * active..(r + 1) * active].copy_from_slice(buffer.inputs_of(local));
-            self.masks[r] = buffer.masks[local];
-        }
+        gather_minibatch(
+            buffers,
+            samples.indices,
+            active,
+            &mut self.inputs,
+            &mut self.masks,
+        );
         let inputs = &self.inputs[..rows * active];
         let masks = &self.masks[..rows];
         model.forward(inputs, masks, &mut self.acts);
@@ -132,5 +132,25 @@ impl Worker {
                 *action = greedy_action(row) as u8;
             }
         }
+    }
+}
+
+/// Copies the sampled rows' inputs and masks out of the rollout storage.
+#[timed(component = "ppo_trainer", phase = "buffer")]
+fn gather_minibatch(
+    buffers: &[RolloutBuffer],
+    indices: &[u32],
+    active: usize,
+    inputs: &mut [u16],
+    masks: &mut [u8],
+) {
+    let per_shard = buffers[0].samples();
+    for (r, &index) in indices.iter().enumerate() {
+        let (buffer, local) = (
+            &buffers[index as usize / per_shard],
+            index as usize % per_shard,
+        );
+        inputs[r * active..(r + 1) * active].copy_from_slice(buffer.inputs_of(local));
+        masks[r] = buffer.masks[local];
     }
 }
