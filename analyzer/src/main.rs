@@ -31,16 +31,17 @@ struct ReportArgs {
     /// Where performance_analysis_report.json and visualizations/ go (default: the log directory).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Mean duration (ms) above which an operation is a high-severity bottleneck.
+    /// Own work per call (ms; the mean duration of a leaf) above which an operation is a
+    /// high-severity bottleneck.
     #[arg(long, default_value_t = 500.0)]
     high_ms: f64,
-    /// Mean duration (ms) above which an operation is a medium-severity bottleneck.
+    /// Own work per call (ms) above which an operation is a medium-severity bottleneck.
     #[arg(long, default_value_t = 100.0)]
     medium_ms: f64,
-    /// Mean duration (ms) above which an operation is a low-severity bottleneck.
+    /// Own work per call (ms) above which an operation is a low-severity bottleneck.
     #[arg(long, default_value_t = 50.0)]
     low_ms: f64,
-    /// Share of its component's self time (percent) from which an operation is high severity.
+    /// Share of the run's own work (percent) from which an operation is high severity.
     #[arg(long, default_value_t = 25.0)]
     high_share: f64,
     /// Share (percent) from which an operation is medium severity.

@@ -9,13 +9,14 @@ use crate::stats::accumulator::Limits;
 /// decided").
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SeverityThresholds {
-    /// Mean duration above which severity is high (the original: 500 ms).
+    /// Own work per call above which severity is high (the original: 500 ms of mean duration).
     pub high_ms: f64,
     /// ... medium (the original: 100 ms).
     pub medium_ms: f64,
     /// ... low (the original: 50 ms).
     pub low_ms: f64,
-    /// Share of the component's self time from which severity is high.
+    /// Share of the run's own work (self time minus waiting, all components) from which
+    /// severity is high.
     pub high_share: f64,
     pub medium_share: f64,
     pub low_share: f64,
@@ -41,7 +42,7 @@ pub struct Options {
     pub exact_sample_cap: usize,
     /// Calls per operation kept for trends, clustering and charts.
     pub timeline_sample_cap: usize,
-    /// Calls and child links kept per chunk for the cross-component analysis.
+    /// Calls kept per chunk in the call-graph sample (waiting and cross-component analyses).
     pub call_graph_budget: usize,
     /// Reader threads (0: one per available core).
     pub threads: usize,

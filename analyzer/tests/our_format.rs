@@ -20,7 +20,7 @@ not a row
 ";
 
 const MANAGER: &str = "\
-2026-11-25T03:15:32.002000Z,parallel_training,training,2.000000,envs=2,training_manager,1,4294967297,4294967298,0.600000,900000,ok
+2026-11-25T03:15:32.002000Z,parallel_training,training,2.000000,envs=2,training_manager,1,4294967297,4294967298,2.000000,900000,ok
 2026-11-25T03:15:32.010000Z,training_iteration,training,10.000000,,training_manager,1,4294967298,,3.000000,800000,ok
 ";
 
@@ -74,7 +74,13 @@ fn rows_name_their_component_and_keep_their_self_time() {
     assert!((order[2].1 - 0.4).abs() < 1e-12);
     assert!((ppo.self_time_ms.unwrap() - 6.4).abs() < 1e-12);
     let update = &ppo.operations[0];
-    assert!((update.share - 5.0 / 6.4).abs() < 1e-12);
+    // Own work: ppo 6.4 ms; the manager 4.1 ms (parallel_training's 2 ms of self time, its
+    // children being on other threads, hold 0.9 ms of waiting for them). Severity uses the
+    // run's 10.5 ms.
+    assert!((update.component_share - 5.0 / 6.4).abs() < 1e-12);
+    assert!((update.share - 5.0 / 10.5).abs() < 1e-12);
+    assert_eq!(update.waiting_ms, Some(0.0));
+    assert!((analysis.run_basis_ms - 10.5).abs() < 1e-12);
     assert_eq!(update.panicked, 1);
     assert_eq!(update.sites[0].line, Some(42));
     let forward = &ppo.operations[1];
@@ -114,33 +120,61 @@ fn coordination_time_splits_across_components_and_threads() {
     assert!(cross.available);
     assert_eq!(cross.sampled_fraction, 1.0);
     assert_eq!(cross.children_without_parent, 0);
+    assert_eq!(cross.calls_in_sample, 7);
     let parallel = cross
         .links
         .iter()
         .find(|l| l.parent_operation == "parallel_training")
         .unwrap();
     assert_eq!(parallel.child_component, "ppo_trainer");
-    assert_eq!(parallel.calls, 1);
+    assert_eq!((parallel.calls, parallel.operation_calls), (1, 1));
     assert!((parallel.parent_total_ms - 2.0).abs() < 1e-12);
-    // Workers ran [0.9999, 1.0004] and [0.9998, 1.0007] ms: 0.9 ms covered.
-    assert!((parallel.inside_children_ms - 0.9).abs() < 1e-12);
+    // Workers ran [0.9999, 1.4999) and [0.9998, 1.8998) ms (select_action, with
+    // batch_forward inside): 0.9 ms covered.
+    assert!((parallel.inside_ms - 0.9).abs() < 1e-12);
     assert!((parallel.overhead_ms - 1.1).abs() < 1e-12);
-    assert!((parallel.children_total_ms - 1.4).abs() < 1e-12);
     assert!((parallel.imbalance_ms - 0.2).abs() < 1e-12);
-    let busy: Vec<(u32, f64)> = parallel
-        .threads
+    // Its thread runs no timed child while the workers run: all 0.9 ms is waiting.
+    assert!((parallel.waiting_ms - 0.9).abs() < 1e-12);
+    let busy: Vec<(u32, Option<&str>, f64)> = parallel
+        .worker_threads
         .iter()
-        .map(|t| (t.thread, t.busy_ms))
+        .map(|t| (t.thread, t.name.as_deref(), t.busy_ms))
         .collect();
     assert_eq!(busy.len(), 2);
-    assert!((busy[0].1 - 0.5).abs() < 1e-12 && (busy[1].1 - 0.9).abs() < 1e-12);
+    assert_eq!((busy[0].0, busy[0].1), (2, Some("rollout-0")));
+    assert!((busy[0].2 - 0.5).abs() < 1e-12 && (busy[1].2 - 0.9).abs() < 1e-12);
+    // The iteration reaches the workers through parallel_training (its own component).
     let iteration = cross
         .links
         .iter()
         .find(|l| l.parent_operation == "training_iteration")
         .unwrap();
-    assert!((iteration.inside_fraction - 0.5).abs() < 1e-12);
-    assert_eq!(iteration.top_children[0].operation, "update_policy");
+    assert!((iteration.inside_fraction - 0.59).abs() < 1e-12);
+    assert!((iteration.waiting_fraction - 0.09).abs() < 1e-12);
+    assert!((iteration.imbalance_fraction - 0.02).abs() < 1e-12);
+    assert_eq!(iteration.worker_threads.len(), 2);
+    let top: Vec<(&str, u64)> = iteration
+        .top_descendants
+        .iter()
+        .map(|d| (d.operation.as_str(), d.count))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("update_policy", 1),
+            ("select_action", 2),
+            ("batch_forward", 2)
+        ]
+    );
+    let manager = &analysis.components[1];
+    let coordinator = manager
+        .operations
+        .iter()
+        .find(|op| op.operation == "parallel_training")
+        .unwrap();
+    assert!((coordinator.waiting_ms.unwrap() - 0.9).abs() < 1e-12);
+    assert!((coordinator.own_work_ms - 1.1).abs() < 1e-12);
 }
 
 #[test]
@@ -232,12 +266,25 @@ fn a_realistic_run_shows_its_planted_problems() {
         .iter()
         .find(|l| l.parent_operation == "parallel_training")
         .unwrap();
-    assert_eq!(parallel.threads.len(), 3);
+    assert_eq!(parallel.worker_threads.len(), 3);
     assert!(
         parallel.imbalance_fraction > 0.1 && parallel.inside_fraction > 0.8,
         "{parallel:?}"
     );
     assert!(categories.contains(&"worker_imbalance"));
+    // Its thread waits for the workers almost all of its self time: that is not its work.
+    let coordinator = analysis
+        .components
+        .iter()
+        .flat_map(|c| c.operations.iter())
+        .find(|op| op.operation == "parallel_training")
+        .unwrap();
+    let waiting = coordinator.waiting_ms.unwrap();
+    assert!(
+        waiting > 0.9 * coordinator.self_ms.unwrap() && coordinator.own_work_ms < 0.1 * waiting,
+        "{coordinator:?}"
+    );
+    assert!(categories.contains(&"waiting_for_workers"));
     // tensor_convert: ~800 ns, 100k calls.
     assert!(categories.contains(&"batch_tiny_calls"));
     assert!(

@@ -1,13 +1,17 @@
 //! Bottlenecks: severity is the higher of the original's mean-duration thresholds and a
 //! share-of-time severity (which is what ranks a program whose hot paths take microseconds),
-//! and the ranking is by the time a plausible fix would save. The rule is documented in
-//! README "How severity is decided".
+//! the share being of the whole run's own work so that a coordinating component with little
+//! self time cannot make a few microseconds severe; the ranking is by the time a plausible
+//! fix would save. The rule is documented in README "How severity is decided".
 
 use super::model::{Bottleneck, ComponentReport, OperationReport, Severity};
 use crate::options::SeverityThresholds;
 use crate::units::{format_ms, format_share};
 
-/// The original's rule: mean duration above the high, medium or low threshold.
+/// The original's rule, on own work per call: mean above the high, medium or low threshold.
+/// For an operation without children or waiting that is its mean duration (the original's
+/// figure); a coordinating operation whose time is in its children or spent waiting for
+/// them is not made severe by time that is not its own.
 pub fn threshold_severity(mean_ms: f64, thresholds: &SeverityThresholds) -> Option<Severity> {
     if mean_ms > thresholds.high_ms {
         Some(Severity::High)
@@ -20,7 +24,7 @@ pub fn threshold_severity(mean_ms: f64, thresholds: &SeverityThresholds) -> Opti
     }
 }
 
-/// Share of the component's self time (total time when self time is unavailable).
+/// Severity of a share of the run's own work (see README "How severity is decided").
 pub fn share_severity(share: f64, thresholds: &SeverityThresholds) -> Option<Severity> {
     if share >= thresholds.high_share {
         Some(Severity::High)
@@ -35,10 +39,11 @@ pub fn share_severity(share: f64, thresholds: &SeverityThresholds) -> Option<Sev
 
 /// What a plausible fix saves: making the operation's own code twice as fast, or bringing
 /// its calls slower than p95 down to the median, whichever is more. The tail is measured on
-/// durations, so it is scaled by the self fraction to count only the operation's own time.
+/// durations, so it is scaled by the own-work fraction to count only the operation's own
+/// time (not its children's, not its waiting).
 pub fn estimated_saving_ms(operation: &OperationReport) -> (f64, &'static str) {
     let halve_own = operation.own_ms() / 2.0;
-    let trim_tail = operation.stats.tail_excess_ms * operation.self_fraction();
+    let trim_tail = operation.stats.tail_excess_ms * operation.own_fraction();
     if trim_tail > halve_own {
         (trim_tail, "bring calls slower than p95 down to the median")
     } else {
@@ -54,21 +59,18 @@ pub fn find_bottlenecks(
         .iter()
         .flat_map(|component| component.operations.iter().map(move |operation| (component, operation)))
         .filter_map(|(component, operation)| {
-            let by_threshold = threshold_severity(operation.stats.mean_ms, thresholds);
+            let by_threshold = threshold_severity(operation.mean_own_ms(), thresholds);
             let by_share = share_severity(operation.share, thresholds);
             let severity = by_threshold.max(by_share)?;
             let (saving, rule) = estimated_saving_ms(operation);
-            let basis = match component.share_basis {
-                super::model::ShareBasis::SelfTime => "self time",
-                super::model::ShareBasis::TotalTime => "total time",
-            };
             let description = format!(
-                "{} takes {} on average ({} severity); {} calls, {} of {}'s {basis}, a fix could save ~{}",
+                "{} takes {} on average ({} severity); {} calls, {} of the run's own work ({} of {}'s), a fix could save ~{}",
                 operation.operation,
                 format_ms(operation.stats.mean_ms),
                 severity.as_str(),
                 operation.stats.count,
                 format_share(operation.share),
+                format_share(operation.component_share),
                 component.name,
                 format_ms(saving),
             );
@@ -82,7 +84,10 @@ pub fn find_bottlenecks(
                 threshold_severity: by_threshold,
                 share_severity: by_share,
                 share: operation.share,
+                component_share: operation.component_share,
                 self_ms: operation.self_ms,
+                waiting_ms: operation.waiting_ms,
+                own_work_ms: operation.own_work_ms,
                 total_ms: operation.stats.total_ms,
                 count: operation.stats.count,
                 estimated_saving_ms: saving,

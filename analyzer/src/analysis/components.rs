@@ -1,7 +1,8 @@
-//! Per component: operation and phase statistics, shares that do not double count nesting,
-//! per-thread load, legacy events and what the summaries add (call sites, never-called ops).
+//! Per component: operation and phase statistics, shares that count neither nesting twice
+//! nor waiting as work, per-thread load, legacy events and what the summaries add (call
+//! sites, never-called ops).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::inputs::summaries_by_component;
 use super::model::{
@@ -128,20 +129,52 @@ struct Members<'a> {
     ops: Vec<&'a OpAccumulator>,
 }
 
+/// Builds every component's report; `waiting_ms` is the waiting analysis's estimate per
+/// operation id. Shares of the run are set by [`apply_run_shares`].
 pub fn build_components(
     dataset: &Dataset,
     stats: &[Option<DurationStats>],
     exact_cap: usize,
+    waiting_ms: &HashMap<u32, f64>,
 ) -> Vec<ComponentReport> {
     let names = component_names(dataset);
     let summaries = summaries_by_component(dataset, &names);
-    names
+    let mut components: Vec<ComponentReport> = names
         .iter()
         .map(|name| {
             let component_summaries = summaries.get(name).map(Vec::as_slice).unwrap_or(&[]);
-            build_component(dataset, stats, name, component_summaries, exact_cap)
+            build_component(
+                dataset,
+                stats,
+                name,
+                component_summaries,
+                exact_cap,
+                waiting_ms,
+            )
         })
-        .collect()
+        .collect();
+    apply_run_shares(&mut components);
+    components
+}
+
+/// The run's own work: the basis of every share used for severity and priority.
+pub fn run_basis_ms(components: &[ComponentReport]) -> f64 {
+    components.iter().map(|component| component.basis_ms).sum()
+}
+
+/// Sets every operation's and phase's share of the run's own work (all components).
+pub fn apply_run_shares(components: &mut [ComponentReport]) {
+    let basis = run_basis_ms(components);
+    let share_of = |ms: f64| if basis > 0.0 { ms / basis } else { 0.0 };
+    for component in components.iter_mut() {
+        for operation in &mut component.operations {
+            operation.share = share_of(operation.own_work_ms);
+            operation.inclusive_share = share_of(operation.stats.total_ms);
+        }
+        for phase in &mut component.phases {
+            phase.share = share_of(phase.own_work_ms);
+        }
+    }
 }
 
 fn build_component(
@@ -150,6 +183,7 @@ fn build_component(
     name: &str,
     summaries: &[&SummaryFile],
     exact_cap: usize,
+    waiting_by_key: &HashMap<u32, f64>,
 ) -> ComponentReport {
     let table = &dataset.table;
     let mut members = Members {
@@ -176,10 +210,10 @@ fn build_component(
             .map(|op| ns_to_ms(op.self_ns as f64))
             .sum::<f64>()
     });
-    let (share_basis, basis_ms) = match self_time_ms {
-        Some(self_ms) if self_ms > 0.0 => (ShareBasis::SelfTime, self_ms),
-        _ => (ShareBasis::TotalTime, total_time_ms),
-    };
+    let has_parent_links = dataset
+        .files
+        .iter()
+        .any(|file| file.format == LogFormat::Ours && file.components.iter().any(|c| c == name));
     let origin = timeline_origin_ns(dataset, name);
     let end = members
         .ops
@@ -189,7 +223,6 @@ fn build_component(
         .unwrap_or(origin);
     let span_s = (end - origin).max(0) as f64 / 1e9;
     let names = thread_names(summaries);
-    let share_of = |ms: f64| if basis_ms > 0.0 { ms / basis_ms } else { 0.0 };
     let mut operations: Vec<OperationReport> = members
         .ids
         .iter()
@@ -198,7 +231,16 @@ fn build_component(
             let key = &table.keys[id];
             let stats = stats[id].clone().expect("members have statistics");
             let self_ms = self_known.then(|| ns_to_ms(op.self_ns as f64));
-            let own_ms = self_ms.unwrap_or(stats.total_ms);
+            // Waiting is part of self time; an estimate from a sample (or a log whose self
+            // time already left out children on other threads) must not exceed it.
+            let waiting_ms = has_parent_links.then(|| {
+                let waiting = waiting_by_key.get(&(id as u32)).copied().unwrap_or(0.0);
+                self_ms.map_or(waiting, |self_ms| waiting.min(self_ms.max(0.0)))
+            });
+            let own_work_ms = match self_ms {
+                Some(self_ms) => (self_ms - waiting_ms.unwrap_or(0.0)).max(0.0),
+                None => stats.total_ms,
+            };
             let mut threads: Vec<ThreadShare> = op
                 .threads
                 .iter()
@@ -215,9 +257,12 @@ fn build_component(
                 component: key.component.clone(),
                 operation: key.operation.clone(),
                 phase: key.phase.clone(),
-                share: share_of(own_ms),
-                inclusive_share: share_of(stats.total_ms),
+                share: 0.0,
+                component_share: 0.0,
+                inclusive_share: 0.0,
                 self_ms,
+                waiting_ms,
+                own_work_ms,
                 panicked: op.panicked,
                 cancelled: op.cancelled,
                 first_call_s: (op.first_start_ns - origin) as f64 / 1e9,
@@ -234,7 +279,26 @@ fn build_component(
             .total_cmp(&a.own_ms())
             .then_with(|| a.operation.cmp(&b.operation))
     });
-    let phases = build_phases(&members, table, self_known, exact_cap, &share_of);
+    let basis_ms: f64 = operations.iter().map(OperationReport::own_ms).sum();
+    let share_basis = if self_known {
+        ShareBasis::OwnWork
+    } else {
+        ShareBasis::TotalTime
+    };
+    let component_share = |ms: f64| if basis_ms > 0.0 { ms / basis_ms } else { 0.0 };
+    for operation in &mut operations {
+        operation.component_share = component_share(operation.own_work_ms);
+    }
+    let waiting_ms = has_parent_links.then(|| {
+        operations
+            .iter()
+            .filter_map(|operation| operation.waiting_ms)
+            .sum::<f64>()
+    });
+    let mut phases = build_phases(&members, table, self_known, exact_cap, &operations);
+    for phase in &mut phases {
+        phase.component_share = component_share(phase.own_work_ms);
+    }
     let total_operations = members.ops.iter().map(|op| op.count).sum();
     let slowest = operations
         .iter()
@@ -264,6 +328,7 @@ fn build_component(
         self_time_ms,
         self_time,
         self_time_note,
+        waiting_ms,
         share_basis,
         basis_ms,
         run_started_at: run_started.map(format_timestamp_us),
@@ -282,7 +347,7 @@ fn build_phases(
     table: &crate::ingest::dataset::OpTable,
     self_known: bool,
     exact_cap: usize,
-    share_of: &dyn Fn(f64) -> f64,
+    operations: &[OperationReport],
 ) -> Vec<PhaseReport> {
     let mut by_phase: BTreeMap<&str, Vec<&OpAccumulator>> = BTreeMap::new();
     for (&id, op) in members.ids.iter().zip(&members.ops) {
@@ -303,13 +368,23 @@ fn build_phases(
             Some(PhaseReport {
                 phase: phase.to_string(),
                 operations: ops.len(),
-                share: share_of(self_ms.unwrap_or(stats.total_ms)),
+                own_work_ms: operations
+                    .iter()
+                    .filter(|operation| operation.phase == phase)
+                    .map(OperationReport::own_ms)
+                    .sum(),
+                share: 0.0,
+                component_share: 0.0,
                 self_ms,
                 stats,
             })
         })
         .collect();
-    phases.sort_by(|a, b| b.share.total_cmp(&a.share));
+    phases.sort_by(|a, b| {
+        b.own_work_ms
+            .total_cmp(&a.own_work_ms)
+            .then_with(|| a.phase.cmp(&b.phase))
+    });
     phases
 }
 

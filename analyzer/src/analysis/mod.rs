@@ -1,16 +1,19 @@
-//! From the dataset to the analysis: statistics, bottlenecks, trends, modes, cross-component
-//! coordination, thread imbalance and recommendations.
+//! From the dataset to the analysis: statistics, waiting versus own work, bottlenecks, trends,
+//! modes, cross-component coordination, thread imbalance and recommendations.
 
 pub mod bottlenecks;
+pub mod call_tree;
 pub mod chart_data;
 pub mod clusters;
 pub mod components;
 pub mod cross_component;
 pub mod inputs;
+pub mod intervals;
 pub mod model;
 pub mod recommendations;
 pub mod threads;
 pub mod trends;
+pub mod waiting;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -21,7 +24,7 @@ use crate::ingest::numbers::format_timestamp_us;
 use crate::options::Options;
 use model::{
     Bottleneck, ChartData, ComponentReport, CrossComponentReport, FileReport, OperationModes,
-    Recommendation, SummaryReport, ThreadImbalance, Trend,
+    OperationWaiting, Recommendation, SummaryReport, ThreadImbalance, Trend,
 };
 
 /// The original's durations have two decimals of a millisecond.
@@ -35,6 +38,10 @@ pub struct Analysis {
     pub log_dir: PathBuf,
     pub options: Options,
     pub components: Vec<ComponentReport>,
+    /// The run's own work (self time minus waiting, all components): the basis of shares.
+    pub run_basis_ms: f64,
+    /// Operations whose children run on other threads: how long their thread waits.
+    pub waiting: Vec<OperationWaiting>,
     pub bottlenecks: Vec<Bottleneck>,
     pub recommendations: Vec<Recommendation>,
     pub cross_component: CrossComponentReport,
@@ -162,7 +169,24 @@ fn trends_and_modes(
 pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
     let threads = options.reader_threads();
     let stats = components::summarize_all(&mut dataset.table.ops, threads);
-    let components = components::build_components(&dataset, &stats, options.exact_sample_cap);
+    let thread_names: BTreeMap<u32, String> = dataset
+        .summaries
+        .iter()
+        .flat_map(|summary| summary.threads.clone())
+        .collect();
+    let tree = call_tree::CallTree::new(&dataset.callgraph.calls);
+    let total_ns: Vec<u128> = dataset.table.ops.iter().map(|op| op.total_ns).collect();
+    let counts: Vec<u64> = dataset.table.ops.iter().map(|op| op.count).collect();
+    let waiting = waiting::analyze(
+        &tree,
+        &dataset.callgraph,
+        &dataset.table.keys,
+        &total_ns,
+        &thread_names,
+    );
+    let components =
+        components::build_components(&dataset, &stats, options.exact_sample_cap, &waiting.by_key);
+    let run_basis_ms = components::run_basis_ms(&components);
     let component_names: Vec<String> = components
         .iter()
         .map(|component| component.name.clone())
@@ -170,25 +194,27 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
     let bottlenecks = bottlenecks::find_bottlenecks(&components, &options.thresholds);
     let (trends, modes) = trends_and_modes(&dataset, &components, threads);
     let thread_imbalances = threads::find_imbalances(&components);
-    let thread_names: BTreeMap<u32, String> = dataset
-        .summaries
-        .iter()
-        .flat_map(|summary| summary.threads.clone())
-        .collect();
     let any_ours = dataset
         .files
         .iter()
         .any(|file| file.format == LogFormat::Ours);
     let (cross_component, breakdown) = cross_component::analyze(
+        &tree,
         &dataset.callgraph,
-        &dataset.table.keys,
-        &thread_names,
-        any_ours,
+        &cross_component::Inputs {
+            keys: &dataset.table.keys,
+            counts: &counts,
+            thread_names: &thread_names,
+            waiting_by_call: &waiting.by_call,
+            any_our_format: any_ours,
+        },
     );
     let files = inputs::file_reports(&dataset);
     let summaries = inputs::summary_reports(&dataset, &component_names);
     let recommendations = recommendations::recommend(&recommendations::Evidence {
         components: &components,
+        run_basis_ms,
+        waiting: &waiting.operations,
         trends: &trends,
         modes: &modes,
         imbalances: &thread_imbalances,
@@ -205,6 +231,8 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         log_dir: dataset.dir.clone(),
         options: options.clone(),
         components,
+        run_basis_ms,
+        waiting: waiting.operations,
         bottlenecks,
         recommendations,
         cross_component,

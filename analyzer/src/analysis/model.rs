@@ -45,12 +45,21 @@ pub struct OperationReport {
     pub phase: String,
     #[serde(flatten)]
     pub stats: DurationStats,
-    /// Time in the operation's own code (duration minus direct children); `None` where
-    /// the log has no nesting and none could be derived.
+    /// Duration minus the direct children on the call's own thread (children on other threads
+    /// are not subtracted by the runtime); `None` where the log has no nesting and none could
+    /// be derived.
     pub self_ms: Option<f64>,
-    /// Fraction of the component's time (self time where known, else total time).
+    /// The part of self time the thread spent waiting for descendants on other threads
+    /// (README "How severity is decided"); `None` where the log has no parent links.
+    pub waiting_ms: Option<f64>,
+    /// Self time minus waiting (total time where self time is unknown): the time the
+    /// operation's own code ran.
+    pub own_work_ms: f64,
+    /// Own work over the run's own work (all components): the basis of severity and priority.
     pub share: f64,
-    /// Total time over the same basis (can exceed 1 for parents and across threads).
+    /// Own work over its component's own work.
+    pub component_share: f64,
+    /// Total time over the run's own work (can exceed 1 for parents and across threads).
     pub inclusive_share: f64,
     pub panicked: u64,
     pub cancelled: u64,
@@ -63,18 +72,26 @@ pub struct OperationReport {
 }
 
 impl OperationReport {
-    /// Self time if known, else total: the time that is this operation's to save.
+    /// Own work: the time that is this operation's to save.
     pub fn own_ms(&self) -> f64 {
-        self.self_ms.unwrap_or(self.stats.total_ms)
+        self.own_work_ms
     }
 
-    /// Self time over total time (1 when self time is unknown).
-    pub fn self_fraction(&self) -> f64 {
-        match self.self_ms {
-            Some(self_ms) if self.stats.total_ms > 0.0 => {
-                (self_ms / self.stats.total_ms).clamp(0.0, 1.0)
-            }
-            _ => 1.0,
+    /// Own work per call: the mean duration for an operation without children or waiting.
+    pub fn mean_own_ms(&self) -> f64 {
+        if self.stats.count > 0 {
+            self.own_work_ms / self.stats.count as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Own work over total time (1 when self time is unknown).
+    pub fn own_fraction(&self) -> f64 {
+        if self.self_ms.is_some() && self.stats.total_ms > 0.0 {
+            (self.own_work_ms / self.stats.total_ms).clamp(0.0, 1.0)
+        } else {
+            1.0
         }
     }
 
@@ -90,7 +107,11 @@ pub struct PhaseReport {
     #[serde(flatten)]
     pub stats: DurationStats,
     pub self_ms: Option<f64>,
+    pub own_work_ms: f64,
+    /// Own work over the run's own work.
     pub share: f64,
+    /// Own work over the component's own work.
+    pub component_share: f64,
 }
 
 /// Where an operation's self time came from.
@@ -104,10 +125,13 @@ pub enum SelfTimeSource {
     Unavailable,
 }
 
+/// What a component's shares are taken of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShareBasis {
-    SelfTime,
+    /// Self time minus waiting.
+    OwnWork,
+    /// Total time (self time unavailable).
     TotalTime,
 }
 
@@ -142,7 +166,11 @@ pub struct ComponentReport {
     pub self_time_ms: Option<f64>,
     pub self_time: SelfTimeSource,
     pub self_time_note: String,
+    /// Waiting for descendants on other threads, summed over operations (`None` without
+    /// parent links).
+    pub waiting_ms: Option<f64>,
     pub share_basis: ShareBasis,
+    /// The component's own work (or total time): its share of the run's basis.
     pub basis_ms: f64,
     pub run_started_at: Option<String>,
     pub run_ended_at: Option<String>,
@@ -166,8 +194,13 @@ pub struct Bottleneck {
     pub description: String,
     pub threshold_severity: Option<Severity>,
     pub share_severity: Option<Severity>,
+    /// Own work over the run's own work.
     pub share: f64,
+    /// Own work over the component's own work (shown, not used for severity).
+    pub component_share: f64,
     pub self_ms: Option<f64>,
+    pub waiting_ms: Option<f64>,
+    pub own_work_ms: f64,
     pub total_ms: f64,
     pub count: u64,
     pub estimated_saving_ms: f64,
@@ -261,36 +294,76 @@ pub struct ChildTotal {
     pub total_ms: f64,
 }
 
-/// How a coordinating operation's time splits between another component's work, its own
-/// overhead, and waiting for the slowest worker thread (figures over the sampled calls).
+/// How a coordinating operation's time splits against another component it calls into,
+/// directly or through intermediate calls, on any thread (figures over the analysed calls).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CoordinationLink {
     pub parent_component: String,
     pub parent_operation: String,
     pub parent_phase: String,
     pub child_component: String,
+    /// Coordinating calls analysed (calls with a descendant in `child_component`).
     pub calls: u64,
+    /// Calls of the parent operation in the whole run (with or without such descendants).
+    pub operation_calls: u64,
+    /// The threads the coordinating calls ran on: their number of calls, and the time the
+    /// other component's descendants ran on them.
+    pub coordinator_threads: Vec<ThreadBusy>,
+    /// Duration of the analysed calls.
     pub parent_total_ms: f64,
-    pub inside_children_ms: f64,
-    pub children_total_ms: f64,
+    /// The part of that duration the sample covers (all of it unless calls cross blocks).
+    pub analysed_ms: f64,
+    /// At least one descendant in `child_component` ran (on any thread).
+    pub inside_ms: f64,
+    /// None ran.
     pub overhead_ms: f64,
+    /// The coordinator's own thread was blocked on descendants on other threads.
+    pub waiting_ms: f64,
+    /// Per call, the busiest worker thread minus the workers' mean, summed.
     pub imbalance_ms: f64,
     pub inside_fraction: f64,
     pub overhead_fraction: f64,
+    pub waiting_fraction: f64,
     pub imbalance_fraction: f64,
-    pub threads: Vec<ThreadBusy>,
-    pub top_children: Vec<ChildTotal>,
+    /// Busy time of every thread other than the coordinator's running its descendants in
+    /// `child_component` (`calls`: coordinating calls it worked in).
+    pub worker_threads: Vec<ThreadBusy>,
+    /// The descendant operations with the most time (nested ones count in each).
+    pub top_descendants: Vec<ChildTotal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CrossComponentReport {
     pub available: bool,
     pub note: String,
-    /// Fraction of parent calls in the bounded call-graph sample.
+    /// Fraction of time blocks in the bounded call-graph sample.
     pub sampled_fraction: f64,
+    /// Length of a sampling block.
+    pub block_ms: f64,
+    pub calls_in_sample: u64,
     pub links: Vec<CoordinationLink>,
-    /// Children whose parent id matches no logged call.
+    /// Calls whose parent id matches no logged call.
     pub children_without_parent: u64,
+}
+
+/// An operation whose calls have children on other threads: how long its thread waits.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OperationWaiting {
+    pub component: String,
+    pub operation: String,
+    pub phase: String,
+    /// Calls with children on other threads (in the sample).
+    pub calls: u64,
+    /// Waiting over all calls (estimated from the sample when it is one).
+    pub waiting_ms: f64,
+    /// Per call, the busiest worker thread minus the workers' mean, summed (estimated).
+    pub imbalance_ms: f64,
+    /// The operation's time the sample covers, over its total time.
+    pub analysed_fraction: f64,
+    /// Busy time of each worker thread running the calls' descendants (estimated).
+    pub worker_threads: Vec<ThreadBusy>,
+    /// The children that run on other threads.
+    pub worker_operations: Vec<ChildTotal>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

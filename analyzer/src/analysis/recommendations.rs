@@ -1,7 +1,8 @@
 //! What to change, with the evidence: the original's six rules keyed on operation names,
 //! and the ones the data supports beyond them (outliers and modes, slowing trends, thread
-//! imbalance, children vs self time, tiny frequent calls, failed calls, cross-component
-//! overhead, input problems).
+//! imbalance, waiting for workers, children vs own work, tiny frequent calls, failed calls,
+//! cross-component overhead, input problems). Priorities come from shares of the run's own
+//! work; the list is ranked by estimated saving (README "How severity is decided").
 
 use serde_json::json;
 
@@ -9,7 +10,7 @@ use super::bottlenecks::{estimated_saving_ms, share_severity, threshold_severity
 use super::cross_component::ChildBreakdown;
 use super::model::{
     ComponentReport, CrossComponentReport, FileReport, ModeLabel, OperationModes, OperationReport,
-    Recommendation, Severity, SummaryReport, ThreadImbalance, Trend,
+    OperationWaiting, Recommendation, Severity, SummaryReport, ThreadBusy, ThreadImbalance, Trend,
 };
 use crate::ingest::interner::OpKey;
 use crate::options::SeverityThresholds;
@@ -18,6 +19,9 @@ use crate::units::{format_ms, format_share};
 /// Everything the rules look at.
 pub struct Evidence<'a> {
     pub components: &'a [ComponentReport],
+    /// The run's own work: shares for priorities are of this.
+    pub run_basis_ms: f64,
+    pub waiting: &'a [OperationWaiting],
     pub trends: &'a [Trend],
     pub modes: &'a [OperationModes],
     pub imbalances: &'a [ThreadImbalance],
@@ -128,15 +132,46 @@ fn mean_priority(category: Category, mean_ms: f64) -> Option<Severity> {
     }
 }
 
+impl Evidence<'_> {
+    /// `ms` as a share of the run's own work.
+    fn run_share(&self, ms: f64) -> f64 {
+        if self.run_basis_ms > 0.0 {
+            ms / self.run_basis_ms
+        } else {
+            0.0
+        }
+    }
+
+    /// The priority of a saving: its share of the run's own work, at least low.
+    fn saving_priority(&self, saving_ms: f64) -> Severity {
+        share_severity(self.run_share(saving_ms), self.thresholds).unwrap_or(Severity::Low)
+    }
+}
+
 fn impact(operation: &OperationReport, component: &ComponentReport, saving_ms: f64) -> String {
     format!(
-        "{} of {}'s time ({} over {} calls); a fix could save ~{}",
+        "{} of the run's own work ({} of {}'s; {} over {} calls); a fix could save ~{}",
         format_share(operation.share),
+        format_share(operation.component_share),
         component.name,
         format_ms(operation.own_ms()),
         operation.stats.count,
         format_ms(saving_ms)
     )
+}
+
+/// `ppo-worker-0, ppo-worker-1` (thread numbers where a thread has no name).
+fn thread_list(threads: &[ThreadBusy]) -> String {
+    threads
+        .iter()
+        .map(|thread| {
+            thread
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("thread {}", thread.thread))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn operation_evidence(operation: &OperationReport) -> serde_json::Value {
@@ -148,7 +183,10 @@ fn operation_evidence(operation: &OperationReport) -> serde_json::Value {
         "p99_ms": operation.stats.p99_ms,
         "total_ms": operation.stats.total_ms,
         "self_ms": operation.self_ms,
+        "waiting_ms": operation.waiting_ms,
+        "own_work_ms": operation.own_work_ms,
         "share": operation.share,
+        "component_share": operation.component_share,
         "sites": operation.sites,
     })
 }
@@ -185,10 +223,9 @@ fn category_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
             )
         } else {
             format!(
-                "{} takes {} of {}'s time ({} calls, {} avg).",
+                "{} takes {} of the run's own work ({} calls, {} avg).",
                 operation.operation,
                 format_share(operation.share),
-                component.name,
                 operation.stats.count,
                 format_ms(mean)
             )
@@ -230,13 +267,9 @@ fn variance_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
         if operation.stats.count < 20 || operation.share < 0.01 {
             continue;
         }
-        let tail_saving = operation.stats.tail_excess_ms * operation.self_fraction();
-        let tail_share = if component.basis_ms > 0.0 {
-            tail_saving / component.basis_ms
-        } else {
-            0.0
-        };
-        let priority = share_severity(tail_share, evidence.thresholds).unwrap_or(Severity::Low);
+        let tail_saving = operation.stats.tail_excess_ms * operation.own_fraction();
+        let tail_share = evidence.run_share(tail_saving);
+        let priority = evidence.saving_priority(tail_saving);
         let modes = evidence.modes.iter().find(|modes| {
             modes.component == operation.component
                 && modes.operation == operation.operation
@@ -332,10 +365,9 @@ fn variance_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
             category: category.to_string(),
             recommendation: text,
             impact: format!(
-                "calls slower than p95 cost {} beyond the median ({} of {}'s time)",
+                "calls slower than p95 cost {} of own work beyond the median ({} of the run's own work)",
                 format_ms(tail_saving),
-                format_share(tail_share),
-                component.name
+                format_share(tail_share)
             ),
             estimated_saving_ms: Some(tail_saving),
             evidence: json!({ "operation": operation_evidence(operation), "modes": modes }),
@@ -354,7 +386,7 @@ fn trend_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
         };
         let extra_ms = (operation.stats.mean_ms - trend.fitted_start_ms).max(0.0)
             * operation.stats.count as f64
-            * operation.self_fraction();
+            * operation.own_fraction();
         let priority = if trend.change_over_run >= 0.5 && operation.share >= 0.05 {
             Severity::High
         } else if operation.share >= 0.01 {
@@ -428,22 +460,24 @@ fn self_vs_children_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
         {
             continue;
         }
-        let fraction = operation.self_fraction();
+        let fraction = operation.own_fraction();
         if fraction < 0.2 && operation.inclusive_share >= evidence.thresholds.medium_share {
             let children = top_children(evidence, operation);
+            let waits = operation.waiting_ms.is_some_and(|waiting| waiting > 0.0);
             out.push(Recommendation {
                 priority: Severity::Low,
                 component: component.name.clone(),
                 operation: Some(operation.operation.clone()),
                 category: "dominated_by_children".to_string(),
                 recommendation: format!(
-                    "{} spends {} of its time in the operations it calls{}: optimise those, not {} itself.",
+                    "{} spends {} of its time in the operations it calls{}{}: optimise those, not {} itself.",
                     operation.operation,
                     format_share(1.0 - fraction),
+                    if waits { " or waiting for them on other threads" } else { "" },
                     if children.is_empty() { String::new() } else { format!(" (mostly {})", children.join(", ")) },
                     operation.operation
                 ),
-                impact: format!("its own code is only {} of its {}", format_ms(operation.own_ms()), format_ms(operation.stats.total_ms)),
+                impact: format!("its own work is only {} of its {}", format_ms(operation.own_ms()), format_ms(operation.stats.total_ms)),
                 estimated_saving_ms: None,
                 evidence: json!({ "operation": operation_evidence(operation), "top_children": children }),
             });
@@ -453,7 +487,7 @@ fn self_vs_children_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
             continue;
         };
         let priority = by_share.max(
-            threshold_severity(operation.stats.mean_ms, evidence.thresholds)
+            threshold_severity(operation.mean_own_ms(), evidence.thresholds)
                 .unwrap_or(Severity::Low),
         );
         let (saving, rule) = estimated_saving_ms(operation);
@@ -463,9 +497,10 @@ fn self_vs_children_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
             operation: Some(operation.operation.clone()),
             category: "hot_operation".to_string(),
             recommendation: format!(
-                "{} takes {} of {}'s time, {} of it in its own code ({} calls, {} avg): profile inside {}, no timed child explains it.",
+                "{} takes {} of the run's own work ({} of {}'s), {} of its time in its own code ({} calls, {} avg): profile inside {}, no timed child explains it.",
                 operation.operation,
                 format_share(operation.share),
+                format_share(operation.component_share),
                 component.name,
                 format_share(fraction),
                 operation.stats.count,
@@ -490,13 +525,71 @@ fn top_children(evidence: &Evidence, operation: &OperationReport) -> Vec<String>
     let Some(children) = evidence.breakdown.get(&(parent as u32)) else {
         return Vec::new();
     };
-    let mut children: Vec<(&u32, &(u64, u128))> = children.iter().collect();
-    children.sort_by_key(|(_, (_, total))| std::cmp::Reverse(*total));
+    let mut children: Vec<(&str, u128)> = children
+        .iter()
+        .map(|(&key, &(_, total))| (evidence.keys[key as usize].operation.as_str(), total))
+        .collect();
+    children.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     children
         .iter()
         .take(3)
-        .map(|(key, _)| evidence.keys[**key as usize].operation.clone())
+        .map(|(name, _)| name.to_string())
         .collect()
+}
+
+/// Waiting dominates an operation's self time from this fraction on.
+pub const WAITING_DOMINATES: f64 = 0.5;
+
+/// Operations whose thread mostly waits for their children on other threads: the work to
+/// optimise is in those children, and what waiting itself costs is the workers' imbalance.
+fn waiting_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
+    for waiting in evidence.waiting {
+        let Some((component, operation)) = operations(evidence.components).find(|(_, op)| {
+            op.component == waiting.component
+                && op.operation == waiting.operation
+                && op.phase == waiting.phase
+        }) else {
+            continue;
+        };
+        let Some(self_ms) = operation.self_ms else {
+            continue;
+        };
+        if self_ms <= 0.0
+            || waiting.waiting_ms < WAITING_DOMINATES * self_ms
+            || evidence.run_share(self_ms) < evidence.thresholds.low_share
+        {
+            continue;
+        }
+        let children: Vec<&str> = waiting
+            .worker_operations
+            .iter()
+            .take(3)
+            .map(|child| child.operation.as_str())
+            .collect();
+        let saving = waiting.imbalance_ms;
+        out.push(Recommendation {
+            priority: evidence.saving_priority(saving),
+            component: component.name.clone(),
+            operation: Some(operation.operation.clone()),
+            category: "waiting_for_workers".to_string(),
+            recommendation: format!(
+                "{}'s thread waits for its workers {} of its self time ({}): the work is in its children on {} ({}). Optimise those; see the worker imbalance, which is what the waiting itself costs.",
+                operation.operation,
+                format_share(waiting.waiting_ms / self_ms),
+                format_ms(waiting.waiting_ms),
+                thread_list(&waiting.worker_threads),
+                children.join(", ")
+            ),
+            impact: format!(
+                "its own work is {} of {} self time; balanced workers would shorten the wait by ~{}",
+                format_ms(operation.own_work_ms),
+                format_ms(self_ms),
+                format_ms(saving)
+            ),
+            estimated_saving_ms: Some(saving),
+            evidence: json!({ "operation": operation_evidence(operation), "waiting": waiting }),
+        });
+    }
 }
 
 /// Calls at least this many ...
@@ -571,39 +664,44 @@ fn failure_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
 }
 
 fn cross_component_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
+    // The sample keeps this fraction of the run's time: scale sampled figures to the run.
+    let scale = 1.0 / evidence.cross.sampled_fraction.max(f64::MIN_POSITIVE);
     for link in &evidence.cross.links {
         if link.imbalance_fraction >= 0.10 {
+            let saving = link.imbalance_ms * scale;
             out.push(Recommendation {
-                priority: if link.imbalance_fraction >= 0.25 { Severity::Medium } else { Severity::Low },
+                priority: evidence.saving_priority(saving),
                 component: link.parent_component.clone(),
                 operation: Some(link.parent_operation.clone()),
                 category: "worker_imbalance".to_string(),
                 recommendation: format!(
-                    "{} waits for its slowest {} worker: {} of its time is imbalance across {} threads. Balance the work per thread (equal environments per worker, smaller work units).",
+                    "{} waits for its slowest {} worker: {} of its time is imbalance over {} worker threads ({}). Balance the work per thread (equal environments per worker, smaller work units).",
                     link.parent_operation,
                     link.child_component,
                     format_share(link.imbalance_fraction),
-                    link.threads.len()
+                    link.worker_threads.len(),
+                    thread_list(&link.worker_threads)
                 ),
-                impact: format!("~{} of waiting in the sampled calls", format_ms(link.imbalance_ms)),
-                estimated_saving_ms: Some(link.imbalance_ms / evidence.cross.sampled_fraction.max(f64::MIN_POSITIVE)),
+                impact: format!("~{} of waiting for the slowest worker in the analysed calls", format_ms(link.imbalance_ms)),
+                estimated_saving_ms: Some(saving),
                 evidence: json!(link),
             });
         }
         if link.overhead_fraction >= 0.30 {
+            let saving = link.overhead_ms / 2.0 * scale;
             out.push(Recommendation {
-                priority: if link.overhead_fraction >= 0.5 { Severity::Medium } else { Severity::Low },
+                priority: evidence.saving_priority(saving),
                 component: link.parent_component.clone(),
                 operation: Some(link.parent_operation.clone()),
                 category: "coordination_overhead".to_string(),
                 recommendation: format!(
-                    "{} spends {} of its time outside {}'s operations (its own coordination, or waiting with no worker running). Overlap coordination with the workers' work or do less of it per call.",
+                    "{} spends {} of its time outside {}'s operations (its own coordination, with none of them running). Overlap coordination with the workers' work or do less of it per call.",
                     link.parent_operation,
                     format_share(link.overhead_fraction),
                     link.child_component
                 ),
-                impact: format!("~{} of overhead in the sampled calls", format_ms(link.overhead_ms)),
-                estimated_saving_ms: Some(link.overhead_ms / 2.0 / evidence.cross.sampled_fraction.max(f64::MIN_POSITIVE)),
+                impact: format!("~{} of overhead in the analysed calls", format_ms(link.overhead_ms)),
+                estimated_saving_ms: Some(saving),
                 evidence: json!(link),
             });
         }
@@ -670,24 +768,44 @@ fn input_rules(evidence: &Evidence, out: &mut Vec<Recommendation>) {
     }
 }
 
+/// Failed calls first (their timings are not of completed work), then by estimated saving
+/// (priority breaks ties), then the recommendations without a time estimate by priority.
+fn rank(a: &Recommendation, b: &Recommendation) -> std::cmp::Ordering {
+    let group = |r: &Recommendation| match (r.category.as_str(), r.estimated_saving_ms) {
+        ("panicked_calls", _) => 0,
+        (_, Some(_)) => 1,
+        (_, None) => 2,
+    };
+    group(a)
+        .cmp(&group(b))
+        .then_with(|| {
+            b.estimated_saving_ms
+                .unwrap_or(0.0)
+                .total_cmp(&a.estimated_saving_ms.unwrap_or(0.0))
+        })
+        .then_with(|| b.priority.cmp(&a.priority))
+        .then_with(|| {
+            (&a.component, &a.operation, &a.category).cmp(&(
+                &b.component,
+                &b.operation,
+                &b.category,
+            ))
+        })
+}
+
 pub fn recommend(evidence: &Evidence) -> Vec<Recommendation> {
     let mut out = Vec::new();
     category_rules(evidence, &mut out);
     variance_rules(evidence, &mut out);
     trend_rules(evidence, &mut out);
     imbalance_rules(evidence, &mut out);
+    waiting_rules(evidence, &mut out);
     cross_component_rules(evidence, &mut out);
     self_vs_children_rules(evidence, &mut out);
     tiny_call_rules(evidence, &mut out);
     failure_rules(evidence, &mut out);
     input_rules(evidence, &mut out);
-    out.sort_by(|a, b| {
-        b.priority.cmp(&a.priority).then(
-            b.estimated_saving_ms
-                .unwrap_or(-1.0)
-                .total_cmp(&a.estimated_saving_ms.unwrap_or(-1.0)),
-        )
-    });
+    out.sort_by(rank);
     out
 }
 

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::analysis::Analysis;
-use crate::analysis::model::{ComponentReport, ModeLabel, ShareBasis};
+use crate::analysis::model::{ComponentReport, ModeLabel, ShareBasis, ThreadBusy};
 use crate::units::{format_ms, format_share};
 
 const RULE: &str =
@@ -34,6 +34,13 @@ pub fn display_name(component: &str) -> String {
         })
         .collect::<Vec<String>>()
         .join(" ")
+}
+
+fn thread_name(thread: &ThreadBusy) -> String {
+    thread
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("thread {}", thread.thread))
 }
 
 fn cut(text: &str, width: usize) -> String {
@@ -65,6 +72,14 @@ fn component_section(out: &mut String, component: &ComponentReport) {
             format_ms(self_ms),
             component.self_time_note
         );
+        if let Some(waiting) = component.waiting_ms.filter(|&waiting| waiting > 0.0) {
+            let _ = writeln!(
+                out,
+                "  Own work: {} (self time minus {} of waiting for other threads)",
+                format_ms(component.basis_ms),
+                format_ms(waiting)
+            );
+        }
     } else {
         let _ = writeln!(
             out,
@@ -89,18 +104,29 @@ fn component_section(out: &mut String, component: &ComponentReport) {
         );
     }
     let basis = match component.share_basis {
-        ShareBasis::SelfTime => "share of self time",
-        ShareBasis::TotalTime => "share of total time",
+        ShareBasis::OwnWork => "share of the run's own work",
+        ShareBasis::TotalTime => "share of the run's own work; this component's by total time",
     };
     let _ = writeln!(
         out,
-        "  {:<28} {:<12} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}",
-        "operation", "phase", "calls", "mean", "median", "p95", "p99", "total", "self", "share"
+        "  {:<28} {:<12} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>6}",
+        "operation",
+        "phase",
+        "calls",
+        "mean",
+        "median",
+        "p95",
+        "p99",
+        "total",
+        "self",
+        "wait",
+        "run",
+        "comp"
     );
     for operation in component.operations.iter().take(OPERATIONS_SHOWN) {
         let _ = writeln!(
             out,
-            "  {:<28} {:<12} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6}",
+            "  {:<28} {:<12} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6} {:>6}",
             cut(&operation.operation, 28),
             cut(&operation.phase, 12),
             operation.stats.count,
@@ -110,7 +136,9 @@ fn component_section(out: &mut String, component: &ComponentReport) {
             format_ms(operation.stats.p99_ms),
             format_ms(operation.stats.total_ms),
             operation.self_ms.map_or("n/a".to_string(), format_ms),
+            operation.waiting_ms.map_or("n/a".to_string(), format_ms),
             format_share(operation.share),
+            format_share(operation.component_share),
         );
     }
     if component.operations.len() > OPERATIONS_SHOWN {
@@ -165,6 +193,12 @@ impl Analysis {
             problems
         );
         let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Shares are of the run's own work: {} of self time minus waiting, all components.",
+            format_ms(self.run_basis_ms)
+        );
+        let _ = writeln!(out);
         let _ = writeln!(out, "TOP BOTTLENECKS:");
         if self.bottlenecks.is_empty() {
             let _ = writeln!(out, "  none: no operation crosses a severity threshold");
@@ -172,18 +206,14 @@ impl Analysis {
         for (rank, bottleneck) in self.bottlenecks.iter().take(self.options.top).enumerate() {
             let _ = writeln!(
                 out,
-                "{}. {}: {} takes {} on average ({} severity); {} of the component's {}, a fix could save ~{}",
+                "{}. {}: {} takes {} on average ({} severity); {} of the run's own work ({} of the component's), a fix could save ~{}",
                 rank + 1,
                 display_name(&bottleneck.component),
                 bottleneck.operation,
                 format_ms(bottleneck.avg_duration_ms),
                 bottleneck.severity.as_str(),
                 format_share(bottleneck.share),
-                if bottleneck.self_ms.is_some() {
-                    "self time"
-                } else {
-                    "total time"
-                },
+                format_share(bottleneck.component_share),
                 format_ms(bottleneck.estimated_saving_ms)
             );
         }
@@ -221,20 +251,85 @@ impl Analysis {
         if cross.links.is_empty() {
             let _ = writeln!(out, "  {}", cross.note);
         }
+        if !cross.links.is_empty() {
+            let _ = writeln!(out, "  ({})", cross.note);
+        }
         for link in cross.links.iter().take(self.options.top) {
+            let workers = if link.worker_threads.is_empty() {
+                ", no worker threads".to_string()
+            } else {
+                let busy: Vec<String> = link
+                    .worker_threads
+                    .iter()
+                    .map(|thread| {
+                        format!("{} busy {}", thread_name(thread), format_ms(thread.busy_ms))
+                    })
+                    .collect();
+                format!(
+                    " over {} worker threads ({})",
+                    link.worker_threads.len(),
+                    busy.join(", ")
+                )
+            };
+            let analysed = if cross.sampled_fraction < 1.0 {
+                format!(
+                    " in the sample, {} of their {} analysed",
+                    format_ms(link.analysed_ms),
+                    format_ms(link.parent_total_ms)
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  {}/{} -> {}: {} inside {}, {} overhead, {} imbalance over {} threads ({} calls, {})",
+                "  {}/{} -> {}{workers}: {} inside, {} overhead, {} waiting, {} imbalance; {} of {} calls reach {}{analysed}",
                 link.parent_component,
                 link.parent_operation,
                 link.child_component,
                 format_share(link.inside_fraction),
-                link.child_component,
                 format_share(link.overhead_fraction),
+                format_share(link.waiting_fraction),
                 format_share(link.imbalance_fraction),
-                link.threads.len(),
                 link.calls,
-                cross.note
+                link.operation_calls,
+                link.child_component,
+            );
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "WAITING FOR OTHER THREADS:");
+        if self.waiting.is_empty() {
+            let _ = writeln!(out, "  no operation has children on other threads");
+        }
+        for waiting in self.waiting.iter().take(self.options.top) {
+            let self_ms = self
+                .components
+                .iter()
+                .flat_map(|component| component.operations.iter())
+                .find(|op| {
+                    op.component == waiting.component
+                        && op.operation == waiting.operation
+                        && op.phase == waiting.phase
+                })
+                .and_then(|op| op.self_ms);
+            let of_self = self_ms
+                .filter(|&self_ms| self_ms > 0.0)
+                .map(|self_ms| {
+                    format!(
+                        " ({} of its self time)",
+                        format_share(waiting.waiting_ms / self_ms)
+                    )
+                })
+                .unwrap_or_default();
+            let threads: Vec<String> = waiting.worker_threads.iter().map(thread_name).collect();
+            let _ = writeln!(
+                out,
+                "  {}/{}: waits {}{of_self} for {}; imbalance {} ({} calls)",
+                waiting.component,
+                waiting.operation,
+                format_ms(waiting.waiting_ms),
+                threads.join(", "),
+                format_ms(waiting.imbalance_ms),
+                waiting.calls
             );
         }
         let slowing: Vec<_> = self.trends.iter().filter(|trend| trend.slowing).collect();

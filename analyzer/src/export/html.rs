@@ -82,7 +82,7 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
             "operation",
             "severity",
             "avg",
-            "share",
+            "share of run",
             "could save",
         ],
         analysis
@@ -147,7 +147,9 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                 "p99",
                 "total",
                 "self",
-                "share",
+                "waiting",
+                "share of run",
+                "share of component",
                 "statistics",
             ],
             component
@@ -164,7 +166,9 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                         format_ms(op.stats.p99_ms),
                         format_ms(op.stats.total_ms),
                         op.self_ms.map_or("n/a".to_string(), format_ms),
+                        op.waiting_ms.map_or("n/a".to_string(), format_ms),
                         format_share(op.share),
+                        format_share(op.component_share),
                         format!("{:?}", op.stats.statistics).to_lowercase(),
                     ]
                 })
@@ -179,10 +183,12 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
             &[
                 "coordinator",
                 "inside",
-                "calls",
+                "calls analysed",
                 "inside share",
                 "overhead",
+                "waiting",
                 "imbalance",
+                "worker threads (busy)",
             ],
             analysis
                 .cross_component
@@ -192,10 +198,25 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                     vec![
                         format!("{}/{}", link.parent_component, link.parent_operation),
                         link.child_component.clone(),
-                        link.calls.to_string(),
+                        format!("{} of {}", link.calls, link.operation_calls),
                         format_share(link.inside_fraction),
                         format_share(link.overhead_fraction),
+                        format_share(link.waiting_fraction),
                         format_share(link.imbalance_fraction),
+                        link.worker_threads
+                            .iter()
+                            .map(|thread| {
+                                format!(
+                                    "{} ({})",
+                                    thread
+                                        .name
+                                        .clone()
+                                        .unwrap_or_else(|| format!("thread {}", thread.thread)),
+                                    format_ms(thread.busy_ms)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     ]
                 })
                 .collect(),

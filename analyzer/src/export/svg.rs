@@ -151,7 +151,7 @@ fn time_share(analysis: &Analysis) -> Result<Chart, Error> {
     draw(TIME_SHARE_SVG, "Time share by operation", |area| {
         share_bars(
             area,
-            "Time share by operation (self time where known)",
+            "Share of the run's own work by operation (self time minus waiting)",
             &bars,
         )
     })
@@ -164,7 +164,7 @@ fn phases(analysis: &Analysis) -> Result<Chart, Error> {
         .enumerate()
         .flat_map(|(index, component)| {
             component.phases.iter().map(move |phase| {
-                let own = format_ms(phase.self_ms.unwrap_or(phase.stats.total_ms));
+                let own = format_ms(phase.own_work_ms);
                 (
                     format!("{}: {} ({own})", component.name, phase.phase),
                     phase.share,
@@ -176,7 +176,7 @@ fn phases(analysis: &Analysis) -> Result<Chart, Error> {
     bars.sort_by(|a, b| b.1.total_cmp(&a.1));
     bars.truncate(BARS);
     draw(PHASES_SVG, "Phase breakdown", |area| {
-        share_bars(area, "Phase breakdown per component", &bars)
+        share_bars(area, "Phases: share of the run's own work", &bars)
     })
 }
 
