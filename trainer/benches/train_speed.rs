@@ -9,11 +9,13 @@
 //! reporting env steps/s for rollout + update and for the rollout alone, GFLOP/s, CPU cores
 //! busy and heap allocations inside the timed loop; (3) the anchor's `ppo_2048.py`.
 
+use ndarray::{Array2, ArrayViewMut2, s};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::ops::Range;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use trainer::model::linalg::{Write, matmul, matmul_a_bt, matmul_at_b};
+use trainer::model::linalg::{Write, matmul_into};
 use trainer::ppo::{PpoConfig, Trainer};
 
 /// Counts heap allocations, to show the steady-state loop makes none of its own.
@@ -119,65 +121,67 @@ fn time_median(mut f: impl FnMut()) -> f64 {
 
 fn gemm_section() {
     let (m, k, n) = (2048usize, 256usize, 256usize);
-    let x: Vec<f32> = (0..m * k)
-        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
-        .collect();
-    let w: Vec<f32> = (0..k * n)
-        .map(|i| ((i * 104_729) % 1000) as f32 / 1000.0)
-        .collect();
-    let dz: Vec<f32> = (0..m * n)
-        .map(|i| ((i * 31) % 1000) as f32 / 1000.0)
-        .collect();
+    let x = Array2::from_shape_fn((m, k), |(i, j)| {
+        ((((i * k + j) * 7919) % 1000) as f32) / 1000.0
+    });
+    let w = Array2::from_shape_fn((k, n), |(i, j)| {
+        ((((i * n + j) * 104_729) % 1000) as f32) / 1000.0
+    });
+    let dz = Array2::from_shape_fn((m, n), |(i, j)| {
+        ((((i * n + j) * 31) % 1000) as f32) / 1000.0
+    });
     let flop = 2.0 * (m * n * k) as f64;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
         .expect("thread pool");
-    println!("== matrix products, {m}x{k}x{n} f32 (gemm crate, single-threaded kernels)");
+    println!(
+        "== matrix products, {m}x{k}x{n} f32 (gemm crate on ndarray views, single-threaded kernels)"
+    );
     println!("{:<28} {:>12} {:>12}", "product", "1 thread", "2 threads");
-    type Product = fn(usize, &[f32], &[f32], &[f32], &mut [f32]);
-    // Each product on `rows` rows of the batch: forward X*W, weight gradient X^T*dZ, input
+    // Each product on a block of rows of the batch: forward X*W, weight gradient X^T*dZ, input
     // gradient dZ*W^T. With two threads each takes half the rows (the weight gradient then
     // needs a sum of the two halves, included).
-    let products: [(&str, Product, usize); 3] = [
+    type Product =
+        fn(Range<usize>, &Array2<f32>, &Array2<f32>, &Array2<f32>, ArrayViewMut2<'_, f32>);
+    let products: [(&str, Product, bool); 3] = [
         (
             "X*W (forward)",
-            |r, x, w, _dz, out| matmul(r, 256, 256, x, w, out, Write::Overwrite),
-            256,
+            |rows, x, w, _dz, out| {
+                matmul_into(out, x.slice(s![rows, ..]), w.view(), Write::Overwrite)
+            },
+            true,
         ),
         (
             "X^T*dZ (weight grad)",
-            |r, x, _w, dz, out| matmul_at_b(r, 256, 256, x, dz, out, Write::Overwrite),
-            0,
+            |rows, x, _w, dz, out| {
+                let (x, dz) = (x.slice(s![rows.clone(), ..]), dz.slice(s![rows, ..]));
+                matmul_into(out, x.t(), dz, Write::Overwrite)
+            },
+            false,
         ),
         (
             "dZ*W^T (input grad)",
-            |r, _x, w, dz, out| matmul_a_bt(r, 256, 256, dz, w, out, Write::Overwrite),
-            256,
+            |rows, _x, w, dz, out| {
+                matmul_into(out, dz.slice(s![rows, ..]), w.t(), Write::Overwrite)
+            },
+            true,
         ),
     ];
-    for (name, product, out_cols_per_row) in products {
-        let out_len = |rows: usize| {
-            if out_cols_per_row == 0 {
-                k * n
-            } else {
-                rows * out_cols_per_row
-            }
-        };
-        let mut out = vec![0.0f32; out_len(m)];
-        let one = time_median(|| product(m, &x, &w, &dz, &mut out));
+    for (name, product, per_row_output) in products {
+        let out_shape = |rows: usize| if per_row_output { (rows, n) } else { (k, n) };
+        let mut out = Array2::<f32>::zeros(out_shape(m));
+        let one = time_median(|| product(0..m, &x, &w, &dz, out.view_mut()));
         let half = m / 2;
-        let mut a = vec![0.0f32; out_len(half)];
-        let mut b = vec![0.0f32; out_len(half)];
+        let mut a = Array2::<f32>::zeros(out_shape(half));
+        let mut b = Array2::<f32>::zeros(out_shape(half));
         let two = time_median(|| {
             pool.join(
-                || product(half, &x[..half * k], &w, &dz[..half * n], &mut a),
-                || product(half, &x[half * k..], &w, &dz[half * n..], &mut b),
+                || product(0..half, &x, &w, &dz, a.view_mut()),
+                || product(half..m, &x, &w, &dz, b.view_mut()),
             );
-            if out_cols_per_row == 0 {
-                for (p, q) in a.iter_mut().zip(&b) {
-                    *p += q;
-                }
+            if !per_row_output {
+                a += &b;
             }
         });
         println!(

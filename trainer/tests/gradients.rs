@@ -1,6 +1,7 @@
 //! The hand-written backward pass of the MLP + PPO loss against central finite differences, in
 //! f64, for every parameter tensor, on a batch with masked actions.
 
+use ndarray::{Array1, Array2, ArrayViewMut1, s};
 use trainer::model::{Activations, BackwardScratch, Mlp, MlpShape};
 use trainer::ppo::loss::{LossCoefs, sample_loss_and_grad};
 
@@ -66,7 +67,8 @@ fn old_log_probs(mlp: &Mlp<f64>, b: &Batch) -> Vec<f64> {
     let mut acts = Activations::new(mlp.shape(), b.masks.len());
     mlp.forward(&b.inputs, &b.masks, &mut acts);
     acts.logits()
-        .chunks(4)
+        .rows()
+        .into_iter()
         .zip(&b.actions)
         .zip(&b.log_ratio_offsets)
         .map(|((row, &a), &offset)| {
@@ -83,7 +85,7 @@ fn loss(
     b: &Batch,
     rows: std::ops::Range<usize>,
     old: &[f64],
-    grads: Option<&mut [f64]>,
+    grads: Option<ArrayViewMut1<'_, f64>>,
 ) -> f64 {
     let n = rows.len();
     let scale = 1.0 / b.masks.len() as f64;
@@ -91,12 +93,12 @@ fn loss(
     let masks = &b.masks[rows.clone()];
     let mut acts = Activations::new(mlp.shape(), n);
     mlp.forward(inputs, masks, &mut acts);
-    let mut dlogits = vec![0.0; n * 4];
-    let mut dvalues = vec![0.0; n];
+    let mut dlogits = Array2::zeros((n, 4));
+    let mut dvalues = Array1::zeros(n);
     let mut total = 0.0;
     for (r, i) in rows.clone().enumerate() {
         let (terms, dv) = sample_loss_and_grad(
-            &acts.logits()[r * 4..r * 4 + 4],
+            acts.logits().row(r).to_slice().unwrap(),
             acts.values()[r],
             b.actions[i],
             old[i],
@@ -104,7 +106,7 @@ fn loss(
             b.returns[i],
             &COEFS,
             scale,
-            &mut dlogits[r * 4..r * 4 + 4],
+            dlogits.row_mut(r).into_slice().unwrap(),
         );
         dvalues[r] = dv;
         total += scale * terms.total(&COEFS);
@@ -115,8 +117,8 @@ fn loss(
             inputs,
             masks,
             &acts,
-            &dlogits,
-            &dvalues,
+            dlogits.view(),
+            dvalues.view(),
             &mut scratch,
             grads,
         );
@@ -143,8 +145,8 @@ fn backward_matches_central_differences_with_wide_and_deep_layers() {
 fn check_against_finite_differences(mut mlp: Mlp<f64>) {
     let b = batch();
     let old = old_log_probs(&mlp, &b);
-    let mut analytic = vec![0.0; mlp.layout().total];
-    loss(&mlp, &b, 0..6, &old, Some(&mut analytic));
+    let mut analytic = Array1::zeros(mlp.layout().total);
+    loss(&mlp, &b, 0..6, &old, Some(analytic.view_mut()));
 
     let h = 1e-6;
     let numeric: Vec<f64> = (0..analytic.len())
@@ -172,9 +174,12 @@ fn check_against_finite_differences(mut mlp: Mlp<f64>) {
     expected.extend(["policy.weight", "policy.bias", "value.weight", "value.bias"]);
     assert_eq!(names, expected);
     for spec in &mlp.layout().tensors {
-        let (a, n) = (&analytic[spec.range()], &numeric[spec.range()]);
+        let (a, n) = (
+            analytic.slice(s![spec.range()]).to_vec(),
+            &numeric[spec.range()],
+        );
         let diff: Vec<f64> = a.iter().zip(n).map(|(x, y)| x - y).collect();
-        let scale = norm(a).max(norm(n));
+        let scale = norm(&a).max(norm(n));
         assert!(
             scale > 1e-4,
             "{}: gradient norm {scale} is too small to test",
@@ -194,23 +199,26 @@ fn unused_features_get_no_gradient_and_masked_logits_are_constants() {
     let b = batch();
     let mlp = model();
     let old = old_log_probs(&mlp, &b);
-    let mut grads = vec![0.0; mlp.layout().total];
-    loss(&mlp, &b, 2..3, &old, Some(&mut grads));
+    let mut grads = Array1::zeros(mlp.layout().total);
+    loss(&mlp, &b, 2..3, &old, Some(grads.view_mut()));
     // sample 2 uses features 1, 2, 4 and has only action 3 legal: its policy gradient is zero
     // (probability 1, no entropy), so the policy head gets nothing, while the value head learns.
-    let first = &mlp.layout().tensors[0];
-    for feature in 0..12 {
-        let row = &grads[first.offset + feature * 7..first.offset + (feature + 1) * 7];
+    let layout = mlp.layout();
+    let grads = grads.as_slice().unwrap();
+    let first = layout.dense(layout.hidden_layer(0), grads);
+    assert_eq!(first.weight.dim(), (12, 7));
+    for (feature, row) in first.weight.rows().into_iter().enumerate() {
         assert_eq!(
             row.iter().any(|&g| g != 0.0),
             [1, 2, 4].contains(&feature),
             "feature {feature}"
         );
     }
-    let policy = &mlp.layout().tensors[4];
-    assert!(grads[policy.range()].iter().all(|&g| g == 0.0));
-    let value = &mlp.layout().tensors[6];
-    assert!(grads[value.range()].iter().any(|&g| g != 0.0));
+    let policy = layout.dense(layout.policy_head(), grads);
+    assert!(policy.weight.iter().chain(&policy.bias).all(|&g| g == 0.0));
+    let value = layout.dense(layout.value_head(), grads);
+    assert!(value.weight.iter().any(|&g| g != 0.0));
+    assert_ne!(value.bias[0], 0.0);
 }
 
 #[test]
@@ -218,11 +226,11 @@ fn gradients_of_row_blocks_sum_to_the_whole_batch_gradient() {
     let b = batch();
     let mlp = model();
     let old = old_log_probs(&mlp, &b);
-    let mut whole = vec![0.0; mlp.layout().total];
-    loss(&mlp, &b, 0..6, &old, Some(&mut whole));
-    let mut split = vec![0.0; mlp.layout().total];
-    loss(&mlp, &b, 0..4, &old, Some(&mut split));
-    loss(&mlp, &b, 4..6, &old, Some(&mut split));
+    let mut whole = Array1::zeros(mlp.layout().total);
+    loss(&mlp, &b, 0..6, &old, Some(whole.view_mut()));
+    let mut split = Array1::zeros(mlp.layout().total);
+    loss(&mlp, &b, 0..4, &old, Some(split.view_mut()));
+    loss(&mlp, &b, 4..6, &old, Some(split.view_mut()));
     for (w, s) in whole.iter().zip(&split) {
         assert!((w - s).abs() < 1e-12, "{w} vs {s}");
     }
@@ -252,5 +260,5 @@ fn f32_forward_agrees_with_f64() {
         );
     }
     // sample 1 (mask 0b0101): action 1 is illegal
-    assert_eq!(a32.logits()[4 + 1], -1e9);
+    assert_eq!(a32.logits()[[1, 1]], -1e9);
 }

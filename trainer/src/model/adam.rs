@@ -2,9 +2,11 @@
 //! PyTorch's Adam): the epsilon is added outside the square root of the bias-corrected second
 //! moment.
 
+use super::contiguous::{flat, flat_mut};
 use super::real::Real;
 use super::shape::ParamLayout;
 use super::simd::multiversion;
+use ndarray::Array1;
 
 /// The per-step constants of the update, precomputed once per step.
 #[derive(Clone, Copy)]
@@ -54,8 +56,9 @@ impl Default for AdamConfig {
 pub struct Adam<T: Real> {
     pub(crate) config: AdamConfig,
     pub(crate) layout: ParamLayout,
-    pub(crate) first_moment: Vec<T>,
-    pub(crate) second_moment: Vec<T>,
+    /// The moments, laid out like the parameters.
+    first_moment: Array1<T>,
+    second_moment: Array1<T>,
     pub(crate) steps: u64,
 }
 
@@ -64,8 +67,8 @@ impl<T: Real> Adam<T> {
         Adam {
             config,
             layout: layout.clone(),
-            first_moment: vec![T::ZERO; layout.total],
-            second_moment: vec![T::ZERO; layout.total],
+            first_moment: Array1::from_elem(layout.total, T::ZERO),
+            second_moment: Array1::from_elem(layout.total, T::ZERO),
             steps: 0,
         }
     }
@@ -80,11 +83,11 @@ impl<T: Real> Adam<T> {
     }
 
     pub fn first_moment(&self) -> &[T] {
-        &self.first_moment
+        flat(self.first_moment.view())
     }
 
     pub fn second_moment(&self) -> &[T] {
-        &self.second_moment
+        flat(self.second_moment.view())
     }
 
     /// `params -= lr * m_hat / (sqrt(v_hat) + eps)` after folding `grads` into the moments.
@@ -92,14 +95,8 @@ impl<T: Real> Adam<T> {
         assert_eq!(params.len(), self.first_moment.len());
         assert_eq!(grads.len(), self.first_moment.len());
         let scalars = self.begin_step(lr);
-        adam_kernel(
-            params,
-            grads,
-            &mut self.first_moment,
-            &mut self.second_moment,
-            scalars,
-            T::ONE,
-        );
+        let (first, second) = self.moments_mut();
+        adam_kernel(params, grads, first, second, scalars, T::ONE);
     }
 
     /// Counts a step and returns its constants, for callers that apply `adam_kernel` to
@@ -124,6 +121,9 @@ impl<T: Real> Adam<T> {
 
     /// The first and second moments, to update alongside the parameters.
     pub fn moments_mut(&mut self) -> (&mut [T], &mut [T]) {
-        (&mut self.first_moment, &mut self.second_moment)
+        (
+            flat_mut(self.first_moment.view_mut()),
+            flat_mut(self.second_moment.view_mut()),
+        )
     }
 }

@@ -1,53 +1,93 @@
-//! Dense matrix products on row-major slices, delegated to the `gemm` crate (pure Rust, runtime
-//! AVX-512/AVX2 dispatch). Always single-threaded: the trainer parallelises across samples
-//! instead (each thread owns a block of rows), which measured faster than gemm's own threading
-//! on this 2-core machine. See the report in `benches/train_speed.rs` for the numbers.
+//! Dense matrix products on ndarray views, delegated to the `gemm` crate (pure Rust, runtime
+//! AVX-512/AVX2 dispatch). gemm takes a pointer and a row and column stride per operand, which is
+//! exactly what a view carries, so one function serves `X W`, `X^T dZ` and `dZ W^T`: a transposed
+//! operand is just `.t()`, no copy.
+//!
+//! Always single-threaded: the trainer parallelises across samples instead (each thread owns a
+//! block of rows), which measured faster than gemm's own threading on this 2-core machine. See
+//! the report in `benches/train_speed.rs` for the numbers.
 
 use super::real::Real;
 use gemm::{Parallelism, gemm};
+use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix2};
 
-/// The three products a dense layer needs, all on contiguous row-major matrices.
+/// Whether a product replaces the destination or is added to it (gradients accumulate).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
     Overwrite,
     Accumulate,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn strided<T: Real>(
-    (m, n, k): (usize, usize, usize),
-    dst: &mut [T],
+/// `(row stride, column stride)` of `matrix`, in elements.
+///
+/// Panics on a zero or negative stride along an axis longer than 1: a broadcast operand (zero
+/// stride) or a reversed one is never what the model means to multiply, and a zero stride in
+/// the destination would make gemm write one element many times. An axis of length 1 is only
+/// ever read at index 0 and an empty matrix not at all, so their strides do not matter (ndarray
+/// gives empty arrays zero strides).
+fn positive_strides<S: Data>(matrix: &ArrayBase<S, Ix2>, operand: &str) -> (isize, isize) {
+    let strides = matrix.strides();
+    for (axis, (&len, &stride)) in matrix.shape().iter().zip(strides).enumerate() {
+        assert!(
+            len <= 1 || stride > 0 || matrix.is_empty(),
+            "matmul_into: {operand} has stride {stride} on axis {axis} (shape {:?}); \
+             only positive strides are supported",
+            matrix.shape()
+        );
+    }
+    (strides[0], strides[1])
+}
+
+/// `dst (+)= a b` for `a` of shape `[m, k]`, `b` of shape `[k, n]` and `dst` of shape `[m, n]`,
+/// in any positive strides (row-major, transposed views, sub-blocks with steps).
+///
+/// Panics if the shapes do not chain or a stride is not positive: both are programming errors.
+pub fn matmul_into<T: Real>(
+    mut dst: ArrayViewMut2<'_, T>,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
     write: Write,
-    lhs: &[T],
-    (lhs_row, lhs_col): (isize, isize),
-    rhs: &[T],
-    (rhs_row, rhs_col): (isize, isize),
 ) {
+    let (m, k) = a.dim();
+    let (b_rows, n) = b.dim();
+    assert_eq!(k, b_rows, "matmul_into: a is {m}x{k} but b is {b_rows}x{n}");
+    assert_eq!(
+        dst.dim(),
+        (m, n),
+        "matmul_into: dst must be {m}x{n} for a {m}x{k} times a {k}x{n}"
+    );
+    let (dst_row, dst_col) = positive_strides(&dst, "dst");
+    let (a_row, a_col) = positive_strides(&a, "a");
+    let (b_row, b_col) = positive_strides(&b, "b");
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
+        // An empty sum: gemm would handle it too, but this keeps the contract obvious.
         if write == Write::Overwrite {
-            dst[..m * n].fill(T::ZERO);
+            dst.fill(T::ZERO);
         }
         return;
     }
-    // SAFETY: the callers checked that every slice holds its whole matrix for these strides.
+    // SAFETY: each pointer with its strides addresses exactly the elements of its view, which
+    // ndarray guarantees are in bounds; `dst` is a unique borrow, so it aliases neither input;
+    // strides along axes longer than 1 are positive (checked above). `T` is f32 or f64, the
+    // only `Real` types, both of which gemm supports.
     unsafe {
         gemm(
             m,
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            n as isize,
+            dst_col,
+            dst_row,
             write == Write::Accumulate,
-            lhs.as_ptr(),
-            lhs_col,
-            lhs_row,
-            rhs.as_ptr(),
-            rhs_col,
-            rhs_row,
+            a.as_ptr(),
+            a_col,
+            a_row,
+            b.as_ptr(),
+            b_col,
+            b_row,
             T::ONE,
             T::ONE,
             false,
@@ -58,137 +98,127 @@ fn strided<T: Real>(
     }
 }
 
-/// `dst[m x n] (+)= a[m x k] * b[k x n]`.
-pub fn matmul<T: Real>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    b: &[T],
-    dst: &mut [T],
-    write: Write,
-) {
-    assert!(a.len() >= m * k && b.len() >= k * n && dst.len() >= m * n);
-    strided(
-        (m, n, k),
-        dst,
-        write,
-        a,
-        (k as isize, 1),
-        b,
-        (n as isize, 1),
-    );
-}
-
-/// `dst[k x n] (+)= a[m x k]^T * b[m x n]`: the weight gradient `X^T dZ`.
-pub fn matmul_at_b<T: Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    b: &[T],
-    dst: &mut [T],
-    write: Write,
-) {
-    assert!(a.len() >= m * k && b.len() >= m * n && dst.len() >= k * n);
-    strided(
-        (k, n, m),
-        dst,
-        write,
-        a,
-        (1, k as isize),
-        b,
-        (n as isize, 1),
-    );
-}
-
-/// `dst[m x k] (+)= a[m x n] * b[k x n]^T`: the input gradient `dZ W^T`.
-pub fn matmul_a_bt<T: Real>(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[T],
-    b: &[T],
-    dst: &mut [T],
-    write: Write,
-) {
-    assert!(a.len() >= m * n && b.len() >= k * n && dst.len() >= m * k);
-    strided(
-        (m, k, n),
-        dst,
-        write,
-        a,
-        (n as isize, 1),
-        b,
-        (1, n as isize),
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::{Array2, s};
 
-    fn naive(
-        m: usize,
-        n: usize,
-        k: usize,
-        a: impl Fn(usize, usize) -> f64,
-        b: impl Fn(usize, usize) -> f64,
-    ) -> Vec<f64> {
-        let mut out = vec![0.0; m * n];
-        for i in 0..m {
-            for j in 0..n {
-                out[i * n + j] = (0..k).map(|p| a(i, p) * b(p, j)).sum();
-            }
-        }
-        out
+    /// Small integers, so every product below is exact in f64 and can be compared with `==`.
+    fn matrix(rows: usize, cols: usize, salt: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * cols + j) * 37 + salt * 11) % 17) as f64 - 8.0
+        })
     }
 
-    fn data(len: usize, salt: usize) -> Vec<f64> {
-        (0..len)
-            .map(|i| ((i * 37 + salt * 11) % 17) as f64 - 8.0)
-            .collect()
+    fn naive(a: ArrayView2<'_, f64>, b: ArrayView2<'_, f64>) -> Array2<f64> {
+        let (m, k) = a.dim();
+        let n = b.ncols();
+        Array2::from_shape_fn((m, n), |(i, j)| (0..k).map(|p| a[[i, p]] * b[[p, j]]).sum())
     }
 
     #[test]
-    fn all_three_products_match_the_naive_triple_loop() {
+    fn the_three_layer_products_match_the_naive_triple_loop() {
         let (m, n, k) = (5, 3, 4);
-        let a = data(m * k, 1);
-        let b = data(k * n, 2);
-        let mut dst = vec![1.0; m * n];
-        matmul(m, n, k, &a, &b, &mut dst, Write::Overwrite);
-        assert_eq!(
-            dst,
-            naive(m, n, k, |i, p| a[i * k + p], |p, j| b[p * n + j])
-        );
+        let x = matrix(m, k, 1);
+        let w = matrix(k, n, 2);
+        let dz = matrix(m, n, 3);
 
-        // a^T b with a [m x k], b [m x n] gives [k x n]
-        let bm = data(m * n, 3);
-        let mut dst = vec![0.0; k * n];
-        matmul_at_b(m, k, n, &a, &bm, &mut dst, Write::Overwrite);
-        assert_eq!(
-            dst,
-            naive(k, n, m, |i, p| a[p * k + i], |p, j| bm[p * n + j])
-        );
+        let mut out = Array2::from_elem((m, n), 1.0);
+        matmul_into(out.view_mut(), x.view(), w.view(), Write::Overwrite);
+        assert_eq!(out, naive(x.view(), w.view()));
 
-        // a b^T with a [m x n], b [k x n] gives [m x k]
-        let bt = data(k * n, 4);
-        let mut dst = vec![0.0; m * k];
-        matmul_a_bt(m, n, k, &bm, &bt, &mut dst, Write::Overwrite);
-        assert_eq!(
-            dst,
-            naive(m, k, n, |i, p| bm[i * n + p], |p, j| bt[j * n + p])
+        // weight gradient X^T dZ: [k, m] x [m, n]
+        let mut weight_grad = Array2::from_elem((k, n), 1.0);
+        matmul_into(weight_grad.view_mut(), x.t(), dz.view(), Write::Overwrite);
+        assert_eq!(weight_grad, naive(x.t(), dz.view()));
+
+        // input gradient dZ W^T: [m, n] x [n, k]
+        let mut input_grad = Array2::from_elem((m, k), 1.0);
+        matmul_into(input_grad.view_mut(), dz.view(), w.t(), Write::Overwrite);
+        assert_eq!(input_grad, naive(dz.view(), w.t()));
+    }
+
+    #[test]
+    fn sub_blocks_with_steps_and_a_transposed_destination_are_handled() {
+        let a = matrix(7, 9, 4);
+        let b = matrix(9, 6, 5);
+        let a_block = a.slice(s![1..6;2, ..;3]); // 3x3, strides (18, 3)
+        let b_block = b.slice(s![2..9;3, 1..5]); // 3x4, strides (18, 1)
+        let mut dst = Array2::from_elem((4, 3), 0.0);
+        matmul_into(
+            dst.view_mut().reversed_axes(),
+            a_block,
+            b_block,
+            Write::Overwrite,
+        );
+        assert_eq!(dst.t(), naive(a_block, b_block));
+    }
+
+    #[test]
+    fn accumulate_adds_to_the_destination_and_overwrite_replaces_it() {
+        let a = Array2::from_shape_vec((1, 2), vec![1.0f32, 2.0]).unwrap();
+        let b = Array2::from_shape_vec((2, 1), vec![3.0f32, 4.0]).unwrap();
+        let mut dst = Array2::from_elem((1, 1), 10.0f32);
+        matmul_into(dst.view_mut(), a.view(), b.view(), Write::Accumulate);
+        assert_eq!(dst[[0, 0]], 21.0);
+        matmul_into(dst.view_mut(), a.view(), b.view(), Write::Overwrite);
+        assert_eq!(dst[[0, 0]], 11.0);
+    }
+
+    #[test]
+    fn an_empty_inner_dimension_gives_zero_or_leaves_the_destination() {
+        let a = Array2::<f64>::zeros((2, 0));
+        let b = Array2::<f64>::zeros((0, 3));
+        let mut dst = Array2::from_elem((2, 3), 5.0);
+        matmul_into(dst.view_mut(), a.view(), b.view(), Write::Accumulate);
+        assert_eq!(dst, Array2::from_elem((2, 3), 5.0));
+        matmul_into(dst.view_mut(), a.view(), b.view(), Write::Overwrite);
+        assert_eq!(dst, Array2::<f64>::zeros((2, 3)));
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul_into: a is 2x3 but b is 4x2")]
+    fn mismatched_inner_dimensions_panic() {
+        let mut dst = Array2::<f64>::zeros((2, 2));
+        matmul_into(
+            dst.view_mut(),
+            Array2::zeros((2, 3)).view(),
+            Array2::zeros((4, 2)).view(),
+            Write::Overwrite,
         );
     }
 
     #[test]
-    fn accumulate_adds_to_the_destination() {
-        let a = [1.0f32, 2.0];
-        let b = [3.0f32, 4.0];
-        let mut dst = [10.0f32];
-        matmul(1, 1, 2, &a, &b, &mut dst, Write::Accumulate);
-        assert_eq!(dst, [21.0]);
-        matmul(1, 1, 2, &a, &b, &mut dst, Write::Overwrite);
-        assert_eq!(dst, [11.0]);
+    #[should_panic(expected = "matmul_into: dst must be 2x2 for a 2x3 times a 3x2")]
+    fn a_wrongly_shaped_destination_panics() {
+        let mut dst = Array2::<f64>::zeros((2, 3));
+        matmul_into(
+            dst.view_mut(),
+            Array2::zeros((2, 3)).view(),
+            Array2::zeros((3, 2)).view(),
+            Write::Overwrite,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul_into: a has stride -1 on axis 1 (shape [2, 3])")]
+    fn reversed_operands_panic() {
+        let a = matrix(2, 3, 1);
+        let mut dst = Array2::<f64>::zeros((2, 2));
+        matmul_into(
+            dst.view_mut(),
+            a.slice(s![.., ..;-1]),
+            matrix(3, 2, 2).view(),
+            Write::Overwrite,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "matmul_into: b has stride 0 on axis 0 (shape [3, 2])")]
+    fn broadcast_operands_panic() {
+        let row = matrix(1, 2, 1);
+        let b = row.broadcast((3, 2)).unwrap();
+        let mut dst = Array2::<f64>::zeros((2, 2));
+        matmul_into(dst.view_mut(), matrix(2, 3, 2).view(), b, Write::Overwrite);
     }
 }

@@ -1,14 +1,19 @@
 //! The actor-critic MLP: a sparse first layer (a sum of gathered weight rows), dense ReLU hidden
 //! layers, a masked policy head and a value head, with a hand-written backward pass.
 
-use super::heads::{add_transposed_grads, heads_backward, heads_forward, transpose_heads};
+use super::batch_memory::{Activations, BackwardScratch};
+use super::contiguous::{flat, flat_mut};
+use super::dense::Dense;
+use super::heads::{heads_backward, heads_forward};
 use super::init::orthogonal;
-use super::linalg::{Write, matmul, matmul_a_bt, matmul_at_b};
+use super::linalg::{Write, matmul_into};
 use super::real::Real;
 use super::rows::{bias_relu_in_place, gather_rows_relu, relu_backward_bias, scatter_add_rows};
-use super::shape::{MlpShape, ParamLayout, ShapeError, TensorSpec};
+use super::shape::{LayerTensors, MlpShape, ParamLayout, ShapeError};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip, s};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use std::ops::Range;
 use timed_runtime::timed;
 
 /// Orthogonal-init gains, as CleanRL and the JAX anchor: sqrt(2) for ReLU layers, a tiny policy
@@ -21,79 +26,22 @@ pub const VALUE_GAIN: f64 = 1.0;
 pub struct Mlp<T: Real> {
     shape: MlpShape,
     layout: ParamLayout,
-    params: Vec<T>,
+    /// Every tensor back to back, as `layout` says: one vector for Adam, clipping and
+    /// checkpoints, seen by the passes through per-layer views (`ParamLayout::dense`).
+    params: Array1<T>,
 }
 
-/// Per-batch forward results, kept for the backward pass. Preallocated for `capacity` rows.
-#[derive(Clone, Debug)]
-pub struct Activations<T: Real> {
-    capacity: usize,
-    actions: usize,
-    rows: usize,
-    /// Post-ReLU output of each hidden layer, `rows x width` row-major.
-    hidden: Vec<Vec<T>>,
-    /// Policy logits with illegal actions set to `Real::MASKED_LOGIT`, `rows x actions`.
-    logits: Vec<T>,
-    values: Vec<T>,
-    /// The heads' weights of the last forward pass, transposed (see `heads::transpose_heads`).
-    heads_transposed: Vec<T>,
-}
-
-/// Scratch memory for the backward pass, preallocated for `capacity` rows.
-#[derive(Clone, Debug)]
-pub struct BackwardScratch<T: Real> {
-    capacity: usize,
-    masked_dlogits: Vec<T>,
-    heads_grads_transposed: Vec<T>,
-    upstream: Vec<T>,
-    downstream: Vec<T>,
-}
-
-impl<T: Real> Activations<T> {
-    pub fn new(shape: &MlpShape, capacity: usize) -> Self {
-        Activations {
-            capacity,
-            actions: shape.actions,
-            rows: 0,
-            hidden: shape
-                .hidden
-                .iter()
-                .map(|&w| vec![T::ZERO; capacity * w])
-                .collect(),
-            logits: vec![T::ZERO; capacity * shape.actions],
-            values: vec![T::ZERO; capacity],
-            heads_transposed: vec![T::ZERO; (shape.actions + 1) * shape.last_hidden()],
-        }
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Masked logits of the last forward pass, `rows x actions`.
-    pub fn logits(&self) -> &[T] {
-        &self.logits[..self.rows * self.actions]
-    }
-
-    pub fn values(&self) -> &[T] {
-        &self.values[..self.rows]
-    }
-}
-
-impl<T: Real> BackwardScratch<T> {
-    pub fn new(shape: &MlpShape, capacity: usize) -> Self {
-        BackwardScratch {
-            capacity,
-            masked_dlogits: vec![T::ZERO; capacity * shape.actions],
-            heads_grads_transposed: vec![T::ZERO; (shape.actions + 1) * shape.last_hidden()],
-            upstream: vec![T::ZERO; capacity * shape.max_hidden()],
-            downstream: vec![T::ZERO; capacity * shape.max_hidden()],
-        }
-    }
+/// Sets the entries of illegal actions (bit `a` of the row's mask clear) to `value`.
+fn mask_actions<T: Real>(mut per_action: ArrayViewMut2<'_, T>, masks: &[u8], value: T) {
+    Zip::from(per_action.rows_mut())
+        .and(&ArrayView1::from(masks))
+        .for_each(|mut row, &mask| {
+            for (a, x) in row.iter_mut().enumerate() {
+                if mask & (1 << a) == 0 {
+                    *x = value;
+                }
+            }
+        });
 }
 
 impl<T: Real> Mlp<T> {
@@ -101,18 +49,23 @@ impl<T: Real> Mlp<T> {
     pub fn new(shape: MlpShape, seed: u64) -> Result<Self, ShapeError> {
         let mut mlp = Self::zeros(shape)?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let hidden = (0..mlp.shape.hidden.len()).map(|i| (mlp.layout.hidden_layer(i), HIDDEN_GAIN));
         let heads = [
             (mlp.layout.policy_head(), POLICY_GAIN),
             (mlp.layout.value_head(), VALUE_GAIN),
         ];
-        let hidden = (0..mlp.shape.hidden.len()).map(|i| (mlp.layout.hidden_layer(i), HIDDEN_GAIN));
         let layers: Vec<_> = hidden.chain(heads).collect();
         for (layer, gain) in layers {
-            let spec = mlp.layout.tensors[layer.weight].clone();
-            let values = orthogonal(spec.shape[0], spec.shape[1], gain, &mut rng);
-            for (p, v) in mlp.params[spec.range()].iter_mut().zip(values) {
-                *p = T::from_f64(v);
-            }
+            let weight = mlp
+                .layout
+                .dense_mut(layer, flat_mut(mlp.params.view_mut()))
+                .weight;
+            let (rows, cols) = weight.dim();
+            let values = orthogonal(rows, cols, gain, &mut rng);
+            let values = ArrayView2::from_shape((rows, cols), &values).expect("rows x cols");
+            Zip::from(weight)
+                .and(values)
+                .for_each(|p, &v| *p = T::from_f64(v));
         }
         Ok(mlp)
     }
@@ -120,7 +73,7 @@ impl<T: Real> Mlp<T> {
     pub fn zeros(shape: MlpShape) -> Result<Self, ShapeError> {
         shape.validate()?;
         let layout = ParamLayout::new(&shape);
-        let params = vec![T::ZERO; layout.total];
+        let params = Array1::from_elem(layout.total, T::ZERO);
         Ok(Mlp {
             shape,
             layout,
@@ -138,15 +91,25 @@ impl<T: Real> Mlp<T> {
 
     /// All parameters, laid out as `layout()` says.
     pub fn params(&self) -> &[T] {
-        &self.params
+        flat(self.params.view())
     }
 
     pub fn params_mut(&mut self) -> &mut [T] {
-        &mut self.params
+        flat_mut(self.params.view_mut())
     }
 
-    fn tensor(&self, index: usize) -> &[T] {
-        &self.params[self.layout.tensors[index].range()]
+    /// One layer's weight and bias (see `ParamLayout::hidden_layer`, `policy_head`, ...).
+    pub fn layer(&self, layer: LayerTensors) -> Dense<'_, T> {
+        self.layout.dense(layer, self.params())
+    }
+
+    /// Each head and the rows its outputs take in `StackedHeads`: the actions, then the value.
+    fn heads(&self) -> [(LayerTensors, Range<usize>); 2] {
+        let actions = self.shape.actions;
+        [
+            (self.layout.policy_head(), 0..actions),
+            (self.layout.value_head(), actions..actions + 1),
+        ]
     }
 
     /// Runs the network on `masks.len()` samples. `inputs` holds `active_inputs` feature indices
@@ -160,9 +123,9 @@ impl<T: Real> Mlp<T> {
         let rows = masks.len();
         let shape = &self.shape;
         assert!(
-            rows <= acts.capacity,
+            rows <= acts.capacity(),
             "{rows} rows exceed the activation capacity {}",
-            acts.capacity
+            acts.capacity()
         );
         assert_eq!(
             inputs.len(),
@@ -171,68 +134,40 @@ impl<T: Real> Mlp<T> {
         );
         acts.rows = rows;
 
-        let first = self.layout.hidden_layer(0);
-        let width = shape.hidden[0];
-        let (w0, b0) = (self.tensor(first.weight), self.tensor(first.bias));
+        // The input is one-hot, so `x W0` is the sum of the W0 rows its active features name:
+        // a gather instead of a product with a mostly zero matrix (for 2048, 16 of 256 ones).
+        let first = self.layer(self.layout.hidden_layer(0));
         gather_rows_relu(
-            &mut acts.hidden[0][..rows * width],
-            b0,
-            w0,
+            flat_mut(acts.hidden[0].slice_mut(s![..rows, ..])),
+            flat(first.bias),
+            flat(first.weight),
             inputs,
             shape.active_inputs,
         );
 
         for layer in 1..shape.hidden.len() {
-            let (fan_in, fan_out) = (shape.hidden[layer - 1], shape.hidden[layer]);
-            let tensors = self.layout.hidden_layer(layer);
-            let (before, after) = acts.hidden.split_at_mut(layer);
-            let input = &before[layer - 1][..rows * fan_in];
-            let output = &mut after[0][..rows * fan_out];
-            matmul(
-                rows,
-                fan_out,
-                fan_in,
-                input,
-                self.tensor(tensors.weight),
-                output,
-                Write::Overwrite,
-            );
-            bias_relu_in_place(output, self.tensor(tensors.bias));
+            let dense = self.layer(self.layout.hidden_layer(layer));
+            let (below, above) = acts.hidden.split_at_mut(layer);
+            let x = below[layer - 1].slice(s![..rows, ..]);
+            let mut h = above[0].slice_mut(s![..rows, ..]);
+            matmul_into(h.view_mut(), x, dense.weight, Write::Overwrite);
+            bias_relu_in_place(flat_mut(h), flat(dense.bias));
         }
 
-        let last = shape.last_hidden();
-        let features = &acts.hidden[shape.hidden.len() - 1][..rows * last];
-        let (policy, value) = (self.layout.policy_head(), self.layout.value_head());
-        let logits = &mut acts.logits[..rows * shape.actions];
-        let values = &mut acts.values[..rows];
-        transpose_heads(
-            self.tensor(policy.weight),
-            self.tensor(value.weight),
-            shape.actions,
-            &mut acts.heads_transposed,
-        );
-        let mut biases = [T::ZERO; 9];
-        biases[..shape.actions].copy_from_slice(self.tensor(policy.bias));
-        biases[shape.actions] = self.tensor(value.bias)[0];
-        heads_forward(
-            features,
-            &acts.heads_transposed,
-            &biases[..=shape.actions],
-            logits,
-            values,
-        );
-        for (row, &mask) in logits.chunks_exact_mut(shape.actions).zip(masks) {
-            for (a, logit) in row.iter_mut().enumerate() {
-                if mask & (1 << a) == 0 {
-                    *logit = T::MASKED_LOGIT;
-                }
-            }
+        for (head, outputs) in self.heads() {
+            acts.heads.set_head(outputs, &self.layer(head));
         }
+        let features = acts.hidden[shape.hidden.len() - 1].slice(s![..rows, ..]);
+        let mut logits = acts.logits.slice_mut(s![..rows, ..]);
+        let values = acts.values.slice_mut(s![..rows]);
+        heads_forward(features, &acts.heads, logits.view_mut(), values);
+        mask_actions(logits, masks, T::MASKED_LOGIT);
     }
 
     /// Adds to `grads` (laid out like the parameters) the gradient of a loss whose derivatives
-    /// with respect to the masked logits and the values of the last `forward` are `dlogits` and
-    /// `dvalues`. Masked logits are constants, so their derivatives are ignored.
+    /// with respect to the masked logits and the values of the last `forward` are `dlogits`
+    /// (`[rows, actions]`) and `dvalues`. Masked logits are constants, so their derivatives are
+    /// ignored.
     #[allow(clippy::too_many_arguments)]
     #[timed(component = "ppo_trainer", phase = "training", name = "backward_pass")]
     pub fn backward(
@@ -240,10 +175,10 @@ impl<T: Real> Mlp<T> {
         inputs: &[u16],
         masks: &[u8],
         acts: &Activations<T>,
-        dlogits: &[T],
-        dvalues: &[T],
+        dlogits: ArrayView2<'_, T>,
+        dvalues: ArrayView1<'_, T>,
         scratch: &mut BackwardScratch<T>,
-        grads: &mut [T],
+        grads: ArrayViewMut1<'_, T>,
     ) {
         let rows = acts.rows;
         let shape = &self.shape;
@@ -253,93 +188,58 @@ impl<T: Real> Mlp<T> {
             scratch.capacity
         );
         assert_eq!(masks.len(), rows);
-        assert_eq!(dlogits.len(), rows * shape.actions);
+        assert_eq!(inputs.len(), rows * shape.active_inputs);
+        assert_eq!(dlogits.dim(), (rows, shape.actions));
         assert_eq!(dvalues.len(), rows);
         assert_eq!(grads.len(), self.layout.total);
-        let specs = &self.layout.tensors;
-
-        let dlogits_masked = &mut scratch.masked_dlogits[..rows * shape.actions];
-        dlogits_masked.copy_from_slice(dlogits);
-        for (row, &mask) in dlogits_masked.chunks_exact_mut(shape.actions).zip(masks) {
-            for (a, d) in row.iter_mut().enumerate() {
-                if mask & (1 << a) == 0 {
-                    *d = T::ZERO;
-                }
-            }
-        }
-
+        let grads = flat_mut(grads);
         let depth = shape.hidden.len();
-        let last = shape.last_hidden();
-        let features = &acts.hidden[depth - 1][..rows * last];
-        let (policy, value) = (self.layout.policy_head(), self.layout.value_head());
-        let grad = |spec: &TensorSpec| spec.range();
-        let upstream = &mut scratch.upstream[..rows * last];
-        let heads_grads = &mut scratch.heads_grads_transposed;
-        heads_grads.fill(T::ZERO);
-        let mut bias_grads = [T::ZERO; 9];
-        let bias_grads = &mut bias_grads[..=shape.actions];
+
+        // The forward pass overwrote illegal logits with a constant: nothing flows back there,
+        // whatever the loss's derivative says.
+        let mut dlogits_masked = scratch.masked_dlogits.slice_mut(s![..rows, ..]);
+        dlogits_masked.assign(&dlogits);
+        mask_actions(dlogits_masked.view_mut(), masks, T::ZERO);
+
+        scratch.heads_grads.fill(T::ZERO);
         heads_backward(
-            features,
-            &acts.heads_transposed,
-            dlogits_masked,
+            acts.hidden[depth - 1].slice(s![..rows, ..]),
+            &acts.heads,
+            dlogits_masked.view(),
             dvalues,
-            heads_grads,
-            bias_grads,
-            upstream,
+            &mut scratch.heads_grads,
+            scratch.d_hidden[depth - 1].slice_mut(s![..rows, ..]),
         );
-        for (g, &b) in grads[grad(&specs[policy.bias])]
-            .iter_mut()
-            .zip(&bias_grads[..shape.actions])
-        {
-            *g += b;
+        for (head, outputs) in self.heads() {
+            let grad = self.layout.dense_mut(head, grads);
+            scratch.heads_grads.add_to_head(outputs, grad);
         }
-        grads[specs[value.bias].offset] += bias_grads[shape.actions];
-        let (before_value, value_and_after) = grads.split_at_mut(specs[value.weight].offset);
-        add_transposed_grads(
-            heads_grads,
-            shape.actions,
-            &mut before_value[grad(&specs[policy.weight])],
-            &mut value_and_after[..last],
-        );
-        let top = self.layout.hidden_layer(depth - 1);
-        relu_backward_bias(upstream, features, &mut grads[grad(&specs[top.bias])]);
 
+        // Down through each layer: its ReLU (fused with the bias gradient), then `h = x W`,
+        // whose gradients are `x^T dh` for W and `dh W^T` for x.
         for layer in (1..depth).rev() {
-            let (fan_in, fan_out) = (shape.hidden[layer - 1], shape.hidden[layer]);
             let tensors = self.layout.hidden_layer(layer);
-            let input = &acts.hidden[layer - 1][..rows * fan_in];
-            let d_out = &scratch.upstream[..rows * fan_out];
-            matmul_at_b(
-                rows,
-                fan_in,
-                fan_out,
-                input,
-                d_out,
-                &mut grads[grad(&specs[tensors.weight])],
-                Write::Accumulate,
-            );
-            let d_in = &mut scratch.downstream[..rows * fan_in];
-            matmul_a_bt(
-                rows,
-                fan_out,
-                fan_in,
-                d_out,
-                self.tensor(tensors.weight),
-                d_in,
-                Write::Overwrite,
-            );
-            let below = self.layout.hidden_layer(layer - 1);
-            relu_backward_bias(d_in, input, &mut grads[grad(&specs[below.bias])]);
-            std::mem::swap(&mut scratch.upstream, &mut scratch.downstream);
+            let grad = self.layout.dense_mut(tensors, grads);
+            let (below, above) = scratch.d_hidden.split_at_mut(layer);
+            let mut d_h = above[0].slice_mut(s![..rows, ..]);
+            let h = acts.hidden[layer].slice(s![..rows, ..]);
+            relu_backward_bias(flat_mut(d_h.view_mut()), flat(h), flat_mut(grad.bias));
+            let x = acts.hidden[layer - 1].slice(s![..rows, ..]);
+            matmul_into(grad.weight, x.t(), d_h.view(), Write::Accumulate);
+            let d_x = below[layer - 1].slice_mut(s![..rows, ..]);
+            let weight = self.layer(tensors).weight;
+            matmul_into(d_x, d_h.view(), weight.t(), Write::Overwrite);
         }
 
-        let width = shape.hidden[0];
-        let first = self.layout.hidden_layer(0);
-        let d_first = &scratch.upstream[..rows * width];
+        // The first layer's weight gradient goes only to the rows its inputs gathered.
+        let grad = self.layout.dense_mut(self.layout.hidden_layer(0), grads);
+        let d_h = flat_mut(scratch.d_hidden[0].slice_mut(s![..rows, ..]));
+        let h = flat(acts.hidden[0].slice(s![..rows, ..]));
+        relu_backward_bias(d_h, h, flat_mut(grad.bias));
         scatter_add_rows(
-            &mut grads[specs[first.weight].range()],
-            d_first,
-            width,
+            flat_mut(grad.weight),
+            d_h,
+            shape.hidden[0],
             inputs,
             shape.active_inputs,
         );

@@ -1,8 +1,11 @@
-//! The actor-critic network and its optimiser, by hand: forward/backward, orthogonal init, Adam,
-//! global-norm clipping, named-tensor export for checkpoints.
+//! The actor-critic network and its optimiser, by hand on ndarray: forward/backward, orthogonal
+//! init, Adam, global-norm clipping, named-tensor export for checkpoints.
 
 pub mod adam;
+pub mod batch_memory;
 pub mod clip;
+pub mod contiguous;
+pub mod dense;
 pub mod heads;
 pub mod init;
 pub mod linalg;
@@ -14,8 +17,10 @@ pub mod simd;
 pub mod tensors;
 
 pub use adam::{Adam, AdamConfig};
+pub use batch_memory::{Activations, BackwardScratch};
 pub use clip::clip_global_norm;
-pub use mlp::{Activations, BackwardScratch, Mlp};
+pub use dense::{Dense, DenseMut};
+pub use mlp::Mlp;
 pub use real::Real;
-pub use shape::{MlpShape, ParamLayout, ShapeError, TensorSpec};
+pub use shape::{LayerTensors, MlpShape, ParamLayout, ShapeError, TensorSpec};
 pub use tensors::{AdamTensorNames, NamedTensor, TensorError};

@@ -188,8 +188,8 @@ impl Adam<f32> {
     /// The first and second moments as named tensors, shaped like the parameters. The step
     /// count is an integer and is saved separately (`steps()` / `set_steps`).
     pub fn tensors<'a>(&'a self, names: &'a AdamTensorNames) -> Vec<NamedTensor<'a>> {
-        let mut out = export(&self.layout, &names.first, &self.first_moment);
-        out.extend(export(&self.layout, &names.second, &self.second_moment));
+        let mut out = export(&self.layout, &names.first, self.first_moment());
+        out.extend(export(&self.layout, &names.second, self.second_moment()));
         out
     }
 
@@ -199,7 +199,7 @@ impl Adam<f32> {
         steps: u64,
     ) -> Result<(), TensorError> {
         let layout = self.layout.clone();
-        let (first, second) = (&mut self.first_moment, &mut self.second_moment);
+        let (first, second) = self.moments_mut();
         load_into(
             &layout,
             &["adam.m.", "adam.v."],

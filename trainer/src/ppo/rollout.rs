@@ -6,6 +6,7 @@ use super::config::RewardShaping;
 use super::environment::{Episode, VecEnvironment};
 use super::gae::compute_gae;
 use super::sampling::{sample_action, unit_f32};
+use crate::model::contiguous::flat;
 use crate::model::{Activations, Mlp};
 use rand::RngCore;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -76,13 +77,13 @@ impl<E: VecEnvironment> Shard<E> {
             encode_observations(&self.env, inputs, &mut b.masks[rows.clone()]);
             model.forward(inputs, &b.masks[rows.clone()], &mut self.acts);
             select_actions(
-                self.acts.logits(),
+                flat(self.acts.logits()),
                 actions_n,
                 &mut self.rng,
                 &mut b.actions[rows.clone()],
                 &mut b.log_probs[rows.clone()],
             );
-            b.values[rows.clone()].copy_from_slice(self.acts.values());
+            b.values[rows.clone()].copy_from_slice(flat(self.acts.values()));
             self.step_environments(
                 settings.reward,
                 &b.actions[rows.clone()],
@@ -100,7 +101,7 @@ impl<E: VecEnvironment> Shard<E> {
             &self.bootstrap_masks,
             &mut self.acts,
         );
-        buffer.last_values.copy_from_slice(self.acts.values());
+        buffer.last_values.copy_from_slice(flat(self.acts.values()));
         compute_advantages(buffer, settings);
     }
 

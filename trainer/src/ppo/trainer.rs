@@ -12,6 +12,7 @@ use super::seeds::{MODEL_STREAM, SHUFFLE_STREAM, env_stream, sampling_stream, st
 use super::stats::{LossSums, RolloutStats, UpdateStats, explained_variance};
 use super::update::{Worker, WorkerSamples};
 use crate::model::adam::adam_kernel;
+use crate::model::contiguous::{flat, flat_mut};
 use crate::model::rows::{add_assign, sum_of_squares};
 use crate::model::{Adam, AdamConfig, Mlp, MlpShape};
 use rand::{Rng, SeedableRng};
@@ -315,7 +316,7 @@ fn optimizer_step(
     learning_rate: f64,
 ) -> f64 {
     let (first, others) = workers.split_at_mut(1);
-    let grads = &mut first[0].grads;
+    let grads = flat_mut(first[0].grads.view_mut());
     let chunk = grads
         .len()
         .div_ceil(pool.current_num_threads() * 4)
@@ -326,7 +327,8 @@ fn optimizer_step(
             .enumerate()
             .map(|(c, g)| {
                 for other in others.iter() {
-                    add_assign(g, &other.grads[c * chunk..c * chunk + g.len()]);
+                    let other = flat(other.grads.view());
+                    add_assign(g, &other[c * chunk..c * chunk + g.len()]);
                 }
                 sum_of_squares(g)
             })

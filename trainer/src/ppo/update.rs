@@ -6,17 +6,20 @@ use super::buffer::RolloutBuffer;
 use super::loss::{LossCoefs, sample_loss_and_grad};
 use super::sampling::greedy_action;
 use super::stats::LossSums;
+use crate::model::contiguous::{flat, flat_mut};
 use crate::model::{Activations, BackwardScratch, Mlp};
+use ndarray::{Array1, Array2, s};
 use timed_runtime::timed;
 
 pub struct Worker {
     acts: Activations<f32>,
     scratch: BackwardScratch<f32>,
-    pub(crate) grads: Vec<f32>,
+    /// This worker's share of the minibatch gradient, laid out like the parameters.
+    pub(crate) grads: Array1<f32>,
     inputs: Vec<u16>,
     masks: Vec<u8>,
-    dlogits: Vec<f32>,
-    dvalues: Vec<f32>,
+    dlogits: Array2<f32>,
+    dvalues: Array1<f32>,
     pub(crate) sums: LossSums,
 }
 
@@ -35,11 +38,11 @@ impl Worker {
         Worker {
             acts: Activations::new(shape, capacity),
             scratch: BackwardScratch::new(shape, capacity),
-            grads: vec![0.0; model.layout().total],
+            grads: Array1::zeros(model.layout().total),
             inputs: vec![0; capacity * shape.active_inputs],
             masks: vec![0; capacity],
-            dlogits: vec![0.0; capacity * shape.actions],
-            dvalues: vec![0.0; capacity],
+            dlogits: Array2::zeros((capacity, shape.actions)),
+            dvalues: Array1::zeros(capacity),
             sums: LossSums::default(),
         }
     }
@@ -69,15 +72,17 @@ impl Worker {
         let masks = &self.masks[..rows];
         model.forward(inputs, masks, &mut self.acts);
 
-        let logits = self.acts.logits().chunks_exact(actions);
-        let dlogits = self.dlogits[..rows * actions].chunks_exact_mut(actions);
+        let logits = flat(self.acts.logits()).chunks_exact(actions);
+        let values = self.acts.values();
+        let mut dlogits = self.dlogits.slice_mut(s![..rows, ..]);
+        let dlogit_rows = flat_mut(dlogits.view_mut()).chunks_exact_mut(actions);
         let mut sums = LossSums::default();
-        for (r, (row, drow)) in logits.zip(dlogits).enumerate() {
+        for (r, (row, drow)) in logits.zip(dlogit_rows).enumerate() {
             let index = samples.indices[r] as usize;
             let (buffer, local) = (&buffers[index / per_shard], index % per_shard);
             let (loss, dvalue) = sample_loss_and_grad(
                 row,
-                self.acts.values()[r],
+                values[r],
                 buffer.actions[local] as usize,
                 buffer.log_probs[local],
                 samples.advantages[r],
@@ -101,10 +106,10 @@ impl Worker {
             inputs,
             masks,
             &self.acts,
-            &self.dlogits[..rows * actions],
-            &self.dvalues[..rows],
+            dlogits.view(),
+            self.dvalues.slice(s![..rows]),
             &mut self.scratch,
-            &mut self.grads,
+            self.grads.view_mut(),
         );
     }
 
@@ -127,7 +132,7 @@ impl Worker {
             model.forward(inputs, masks, &mut self.acts);
             for (action, row) in actions
                 .iter_mut()
-                .zip(self.acts.logits().chunks_exact(n_actions))
+                .zip(flat(self.acts.logits()).chunks_exact(n_actions))
             {
                 *action = greedy_action(row) as u8;
             }
