@@ -69,7 +69,7 @@ fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
 
 /// Opens a sync call. `state` is the mode word the guard already loaded (not off).
 /// Returns whether a frame was pushed, i.e. whether `exit` must be called.
-#[inline]
+#[inline(never)]
 pub(crate) fn enter(state: u64) -> bool {
     with_local(|local| {
         if local.generation != state::generation(state) && !local.register(state) {
@@ -93,7 +93,7 @@ pub(crate) fn enter(state: u64) -> bool {
 }
 
 /// Closes the innermost sync call.
-#[inline]
+#[inline(never)]
 pub(crate) fn exit(site: &'static Site) {
     let end = clock::now();
     let status = if std::thread::panicking() {

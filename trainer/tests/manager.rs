@@ -411,6 +411,44 @@ fn stats(site: &'static Site, count: u64, total_ms: u64, self_ms: u64) -> Operat
     }
 }
 
+fn share(
+    name: &str,
+    phase: &str,
+    total_ms: u64,
+    self_ms: u64,
+    waiting_ms: Option<u64>,
+) -> TimeShare {
+    TimeShare {
+        component: "ppo_trainer".to_string(),
+        name: name.to_string(),
+        phase: phase.to_string(),
+        calls: 10,
+        total: Duration::from_millis(total_ms),
+        self_time: Duration::from_millis(self_ms),
+        waiting: waiting_ms.map(Duration::from_millis),
+    }
+}
+
+#[test]
+fn waiting_for_workers_is_not_counted_as_work() {
+    // The update waits 1.5 s of its 1.6 s of self time while its workers run the backward
+    // pass: it is 0.1 s of work, and the backward pass is the work.
+    let shares = [
+        share("update_policy", "training", 2000, 1600, Some(1500)),
+        share("backward_pass", "training", 1500, 1500, Some(0)),
+    ];
+    assert_eq!(shares[0].own_work(), Duration::from_millis(100));
+    assert_eq!(
+        format_time_shares(&shares, Duration::from_secs(2)),
+        "=== Where the time went (from our #[timed] data) ===\n\
+         1.6 s of work on timed threads in 2.0 s of wall time (0.80 threads busy on average), \
+         and 1.5 s of threads waiting for their workers\n\
+         component          operation                phase              calls         mean    total s     self s  waiting s      own s   share\n\
+         ppo_trainer        update_policy            training              10      200.0ms      2.000      1.600      1.500      0.100    6.2%\n\
+         ppo_trainer        backward_pass            training              10      150.0ms      1.500      1.500      0.000      1.500   93.8%\n"
+    );
+}
+
 #[test]
 fn time_shares_merge_sites_by_name_and_sort_by_self_time() {
     let shares = time_shares(&[
@@ -422,28 +460,15 @@ fn time_shares_merge_sites_by_name_and_sort_by_self_time() {
     assert_eq!(
         shares,
         [
-            TimeShare {
-                component: "ppo_trainer",
-                name: "update_policy",
-                phase: "training",
-                calls: 10,
-                total: Duration::from_millis(2000),
-                self_time: Duration::from_millis(1900),
-            },
-            TimeShare {
-                component: "ppo_trainer",
-                name: "collect_rollout",
-                phase: "rollout",
-                calls: 10,
-                total: Duration::from_millis(1000),
-                self_time: Duration::from_millis(800),
-            },
+            share("update_policy", "training", 2000, 1900, None),
+            share("collect_rollout", "rollout", 1000, 800, None),
         ]
     );
     assert_eq!(
         format_time_shares(&shares, Duration::from_secs(4)),
         "=== Where the time went (from our #[timed] data) ===\n\
-         2.7 s of timed thread time in 4.0 s of wall time (0.68 threads busy on average)\n\
+         2.7 s of timed thread time in 4.0 s of wall time (0.68 threads busy on average; a thread \
+         waiting for its workers counts as busy)\n\
          component          operation                phase              calls         mean    total s     self s   share\n\
          ppo_trainer        update_policy            training              10      200.0ms      2.000      1.900   70.4%\n\
          ppo_trainer        collect_rollout          rollout               10      100.0ms      1.000      0.800   29.6%\n"
@@ -451,7 +476,8 @@ fn time_shares_merge_sites_by_name_and_sort_by_self_time() {
     assert_eq!(
         format_time_shares(&[], Duration::from_secs(1)),
         "=== Where the time went (from our #[timed] data) ===\n\
-         0.0 s of timed thread time in 1.0 s of wall time (0.00 threads busy on average)\n\
+         0.0 s of timed thread time in 1.0 s of wall time (0.00 threads busy on average; a thread \
+         waiting for its workers counts as busy)\n\
          no timed calls were recorded (timing mode off)\n"
     );
 }

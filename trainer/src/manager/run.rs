@@ -2,7 +2,7 @@
 //! evaluation, summary, where the time went, and the timing analysis report.
 
 use super::error::RunError;
-use super::report::{format_time_shares, time_shares, training_summary};
+use super::report::{format_time_shares, time_shares, time_shares_from_analysis, training_summary};
 use super::settings::{Resume, TrainSettings};
 use super::{StopReason, TrainingManager, interrupt};
 use crate::checkpoint::error::join_sizes;
@@ -50,29 +50,42 @@ pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
     }
     drop(manager);
 
-    let shares = time_shares(&timed_runtime::snapshot());
-    println!();
-    print!("{}", format_time_shares(&shares, started.elapsed()));
+    let snapshot = timed_runtime::snapshot();
+    let wall = started.elapsed();
     let mode = session.mode();
     let log_dir = session.dir().to_path_buf();
     session.finish()?;
+    let analysis = if mode == Mode::Full && !args.no_report {
+        Some(analyzer::analyze_dir(
+            &log_dir,
+            &analyzer::Options::default(),
+        )?)
+    } else {
+        None
+    };
+    // The analysis separates a thread's waiting for its workers from work; the live
+    // statistics cannot, so they are the fallback when the full logs are not analysed.
+    let shares = match &analysis {
+        Some(analysis) => time_shares_from_analysis(analysis),
+        None => time_shares(&snapshot),
+    };
+    println!();
+    print!("{}", format_time_shares(&shares, wall));
     if mode != Mode::Off {
         println!("timing logs and summaries: {}", log_dir.display());
     }
 
     if !args.no_report {
         println!();
-        if mode == Mode::Full {
-            analyse(&log_dir)?;
-        } else {
-            println!("timing analysis skipped: it reads the logs of --timing-mode full");
+        match &analysis {
+            Some(analysis) => report(analysis, &log_dir)?,
+            None => println!("timing analysis skipped: it reads the logs of --timing-mode full"),
         }
     }
     Ok(outcome.reason)
 }
 
-fn analyse(log_dir: &Path) -> Result<(), RunError> {
-    let analysis = analyzer::analyze_dir(log_dir, &analyzer::Options::default())?;
+fn report(analysis: &analyzer::Analysis, log_dir: &Path) -> Result<(), RunError> {
     let report = analysis.write_report(log_dir)?;
     analysis.write_visualizations(log_dir)?;
     print!("{}", analysis.console_summary(Some(&report)));
