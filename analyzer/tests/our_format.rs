@@ -294,3 +294,32 @@ fn a_realistic_run_shows_its_planted_problems() {
             .any(|b| b.operation == "backward" && b.severity == Severity::High)
     );
 }
+
+#[test]
+fn calls_outside_the_sampled_blocks_get_no_estimate_rather_than_zeros() {
+    let mut analysis = analyze();
+    // As when a call's blocks all fall outside a sampled run's kept blocks.
+    analysis.cross_component.sampled_fraction = 0.25;
+    for link in &mut analysis.cross_component.links {
+        link.analysed_ms = 0.0;
+    }
+    for waiting in &mut analysis.waiting {
+        waiting.analysed_fraction = 0.0;
+    }
+    let console = analysis.console_summary(None);
+    assert!(
+        console.contains(
+            "  training_manager/parallel_training -> ppo_trainer: 1 of 1 calls reach \
+             ppo_trainer, but none of their time fell in the sampled blocks: no estimate\n"
+        ),
+        "{console}"
+    );
+    assert!(
+        console.contains(
+            "  training_manager/parallel_training: has children on other threads, but none of \
+             its time fell in the sampled blocks: no estimate\n"
+        ),
+        "{console}"
+    );
+    assert!(!console.contains("0.0% inside"), "{console}");
+}

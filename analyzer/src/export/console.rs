@@ -255,6 +255,20 @@ impl Analysis {
             let _ = writeln!(out, "  ({})", cross.note);
         }
         for link in cross.links.iter().take(self.options.top) {
+            if link.analysed_ms <= 0.0 {
+                let _ = writeln!(
+                    out,
+                    "  {}/{} -> {}: {} of {} calls reach {}, but none of their time fell in the \
+                     sampled blocks: no estimate",
+                    link.parent_component,
+                    link.parent_operation,
+                    link.child_component,
+                    link.calls,
+                    link.operation_calls,
+                    link.child_component,
+                );
+                continue;
+            }
             let workers = if link.worker_threads.is_empty() {
                 ", no worker threads".to_string()
             } else {
@@ -301,6 +315,15 @@ impl Analysis {
             let _ = writeln!(out, "  no operation has children on other threads");
         }
         for waiting in self.waiting.iter().take(self.options.top) {
+            if waiting.analysed_fraction <= 0.0 {
+                let _ = writeln!(
+                    out,
+                    "  {}/{}: has children on other threads, but none of its time fell in the \
+                     sampled blocks: no estimate",
+                    waiting.component, waiting.operation,
+                );
+                continue;
+            }
             let self_ms = self
                 .components
                 .iter()
