@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::call_tree::{CallTree, Walker};
 use super::intervals::TimeSet;
 use super::model::{ChildTotal, CoordinationLink, CrossComponentReport, ThreadBusy};
-use super::waiting::{analysed_parts, imbalance_ns};
+use super::waiting::{WorkerLoad, analysed_parts, worker_load};
 use crate::ingest::callgraph::{BLOCK_BITS, CallGraphSample};
 use crate::ingest::interner::OpKey;
 use crate::units::ns_to_ms;
@@ -241,24 +241,15 @@ fn link(inputs: &Inputs, parent_key: u32, component: &str, totals: LinkTotals) -
         .iter()
         .map(|call| call.coordinator_thread)
         .collect();
-    let mut busy: BTreeMap<u32, (u128, u64)> = BTreeMap::new();
-    for call in &totals.calls {
-        for &(thread, ns) in &call.workers {
-            let entry = busy.entry(thread).or_default();
-            entry.0 += u128::from(ns);
-            entry.1 += 1;
-        }
-    }
-    let workers: BTreeSet<u32> = busy.keys().copied().collect();
-    let imbalance: f64 = totals
-        .calls
-        .iter()
-        .map(|call| {
-            let mut others = workers.clone();
-            others.remove(&call.coordinator_thread);
-            imbalance_ns(&call.workers, &others)
-        })
-        .sum();
+    let WorkerLoad {
+        busy,
+        imbalance_ns: imbalance,
+    } = worker_load(
+        totals
+            .calls
+            .iter()
+            .map(|call| (call.coordinator_thread, call.workers.as_slice())),
+    );
     let sum = |figure: fn(&CallFigures) -> u64| -> u128 {
         totals
             .calls
@@ -360,23 +351,7 @@ mod tests {
         }
     }
 
-    fn record(
-        call_id: u64,
-        parent_id: u64,
-        key: u32,
-        thread: u32,
-        start_ns: u64,
-        end_ns: u64,
-    ) -> CallRecord {
-        CallRecord {
-            call_id,
-            parent_id,
-            key,
-            thread,
-            start_ns,
-            duration_ns: end_ns - start_ns,
-        }
-    }
+    use crate::ingest::callgraph::test_call as record;
 
     fn run(
         calls: &[CallRecord],

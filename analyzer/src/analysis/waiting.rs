@@ -86,6 +86,36 @@ pub fn imbalance_ns(busy: &[(u32, u64)], threads: &BTreeSet<u32>) -> f64 {
     max - mean
 }
 
+/// What the worker threads of a set of coordinating calls did.
+pub struct WorkerLoad {
+    /// Per worker thread: busy time, and the calls it worked in.
+    pub busy: BTreeMap<u32, (u128, u64)>,
+    /// Per call, the busiest worker minus the workers' mean (every worker seen in any call but
+    /// the call's own thread), summed.
+    pub imbalance_ns: f64,
+}
+
+/// `calls`: per coordinating call, its own thread and its workers' busy time.
+pub fn worker_load<'a>(calls: impl Iterator<Item = (u32, &'a [(u32, u64)])> + Clone) -> WorkerLoad {
+    let mut busy: BTreeMap<u32, (u128, u64)> = BTreeMap::new();
+    for (_, workers) in calls.clone() {
+        for &(thread, ns) in workers {
+            let entry = busy.entry(thread).or_default();
+            entry.0 += u128::from(ns);
+            entry.1 += 1;
+        }
+    }
+    let threads: BTreeSet<u32> = busy.keys().copied().collect();
+    let imbalance_ns = calls
+        .map(|(own_thread, workers)| {
+            let mut others = threads.clone();
+            others.remove(&own_thread);
+            imbalance_ns(workers, &others)
+        })
+        .sum();
+    WorkerLoad { busy, imbalance_ns }
+}
+
 #[derive(Default)]
 struct OperationTotals {
     calls: u64,
@@ -180,24 +210,15 @@ fn operation_waiting(
     keys: &[OpKey],
     thread_names: &BTreeMap<u32, String>,
 ) -> OperationWaiting {
-    let mut busy: BTreeMap<u32, (u128, u64)> = BTreeMap::new();
-    for (_, workers) in &totals.per_call {
-        for &(thread, ns) in workers {
-            let entry = busy.entry(thread).or_default();
-            entry.0 += u128::from(ns);
-            entry.1 += 1;
-        }
-    }
-    let threads: BTreeSet<u32> = busy.keys().copied().collect();
-    let imbalance: f64 = totals
-        .per_call
-        .iter()
-        .map(|(own_thread, workers)| {
-            let mut others = threads.clone();
-            others.remove(own_thread);
-            imbalance_ns(workers, &others)
-        })
-        .sum();
+    let WorkerLoad {
+        busy,
+        imbalance_ns: imbalance,
+    } = worker_load(
+        totals
+            .per_call
+            .iter()
+            .map(|(own_thread, workers)| (*own_thread, workers.as_slice())),
+    );
     let mut worker_operations: Vec<ChildTotal> = totals
         .worker_children
         .iter()
@@ -242,23 +263,7 @@ fn operation_waiting(
 mod tests {
     use super::*;
 
-    fn record(
-        call_id: u64,
-        parent_id: u64,
-        key: u32,
-        thread: u32,
-        start_ns: u64,
-        end_ns: u64,
-    ) -> CallRecord {
-        CallRecord {
-            call_id,
-            parent_id,
-            key,
-            thread,
-            start_ns,
-            duration_ns: end_ns - start_ns,
-        }
-    }
+    use crate::ingest::callgraph::test_call as record;
 
     fn key(operation: &str) -> OpKey {
         OpKey {

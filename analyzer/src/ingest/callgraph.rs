@@ -167,6 +167,26 @@ impl CallGraphSample {
     }
 }
 
+/// A call from `start_ns` to `end_ns`, for the analyses' tests.
+#[cfg(test)]
+pub(crate) fn test_call(
+    call_id: u64,
+    parent_id: u64,
+    key: u32,
+    thread: u32,
+    start_ns: u64,
+    end_ns: u64,
+) -> CallRecord {
+    CallRecord {
+        call_id,
+        parent_id,
+        key,
+        thread,
+        start_ns,
+        duration_ns: end_ns - start_ns,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
