@@ -157,6 +157,84 @@ impl ChunkOutput {
     }
 }
 
+/// A row that could not be parsed: its kind, and its message, built only if it is recorded.
+pub trait RowFault {
+    fn kind(&self) -> ProblemKind;
+    fn message(self, buf: &[u8]) -> String;
+}
+
+/// One log format's rows, as `walk_rows` hands them over.
+pub trait RowReader {
+    type Fault: RowFault;
+    /// Restarts scanning at a line start, after a line the walk skipped.
+    fn seek(&mut self, position: usize);
+    /// Parses the row at `position` (line `line` of the chunk) and records it into `out`.
+    /// Returns where the next row starts and how many line breaks the row holds in quotes.
+    fn read_row(
+        &mut self,
+        out: &mut ChunkOutput,
+        position: usize,
+        line: u64,
+    ) -> Result<(usize, u64), Self::Fault>;
+}
+
+/// Walks the rows that start in `[start, end)`, whichever the format: blank lines and rows
+/// that do not parse are problems (a bad last line without a line end is a torn one), headers
+/// and banners are counted, and every other line goes to `reader`. Sets `out.lines` and
+/// `out.ended_at`.
+pub fn walk_rows<R: RowReader>(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    context: &ChunkContext,
+    out: &mut ChunkOutput,
+    reader: &mut R,
+) {
+    let mut position = start;
+    let mut line = 1u64;
+    let mut pages = PageRelease::new(context, start);
+    while position < end {
+        pages.advance(buf, position);
+        let rest = &buf[position..];
+        if let Some(length) = blank_line_length(rest) {
+            out.problem(line, ProblemKind::BlankLine, || "blank line".to_string());
+            line += 1;
+            position += length;
+            reader.seek(position);
+            continue;
+        }
+        if is_header_or_banner(rest) {
+            out.header_lines += 1;
+            line += 1;
+            position = next_line(buf, position);
+            reader.seek(position);
+            continue;
+        }
+        match reader.read_row(out, position, line) {
+            Ok((next, inner_newlines)) => {
+                line += 1 + inner_newlines;
+                position = next;
+            }
+            Err(fault) => {
+                let next = next_line(buf, position);
+                if next == buf.len() && buf.last() != Some(&b'\n') {
+                    out.problem(line, ProblemKind::TornLastLine, || {
+                        format!("no line end, and {}", fault.message(buf))
+                    });
+                } else {
+                    let kind = fault.kind();
+                    out.problem(line, kind, || fault.message(buf));
+                }
+                line += 1;
+                position = next;
+                reader.seek(position);
+            }
+        }
+    }
+    out.lines = line - 1;
+    out.ended_at = position;
+}
+
 /// The position just after the line that starts at `from` (after its `\n`, or the end).
 pub fn next_line(buf: &[u8], from: usize) -> usize {
     match memchr::memchr(b'\n', &buf[from..]) {

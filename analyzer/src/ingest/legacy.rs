@@ -2,9 +2,7 @@
 //! `timestamp,START_x|END_x|EVENT_x,phase,duration_ms,details` where details runs to the end of
 //! the line with unquoted commas. Only END rows carry a duration (two decimals).
 
-use super::chunk::{
-    ChunkContext, ChunkOutput, PageRelease, blank_line_length, is_header_or_banner, next_line,
-};
+use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, walk_rows};
 use super::nesting::LegacyNesting;
 use super::numbers::{TimestampCache, parse_ms_as_ns};
 use super::problems::{ProblemKind, excerpt};
@@ -34,6 +32,7 @@ type Fault = (ProblemKind, String);
 
 /// Parses the row at `row_start` (the scanner must not have passed it); returns the row and
 /// the start of the next line.
+#[inline(always)]
 fn parse_row<'a>(
     buf: &'a [u8],
     scan: &mut Structurals,
@@ -141,53 +140,55 @@ fn parse_row<'a>(
 /// Parses every line that starts in `[start, end)`.
 pub fn parse_chunk(buf: &[u8], start: usize, end: usize, context: &ChunkContext) -> ChunkOutput {
     let mut out = ChunkOutput::new(context);
-    let mut nesting = LegacyNesting::default();
-    let mut scan = Structurals::new(buf, start);
-    let mut clock = TimestampCache::default();
-    let mut position = start;
-    let mut line = 1u64;
-    let mut pages = PageRelease::new(context, start);
-    while position < end {
-        pages.advance(buf, position);
-        let rest = &buf[position..];
-        if let Some(length) = blank_line_length(rest) {
-            out.problem(line, ProblemKind::BlankLine, || "blank line".to_string());
-            line += 1;
-            position += length;
-            scan.seek(position);
-            continue;
-        }
-        if is_header_or_banner(rest) {
-            out.header_lines += 1;
-            line += 1;
-            position = next_line(buf, position);
-            scan.seek(position);
-            continue;
-        }
-        match parse_row(buf, &mut scan, &mut clock, position) {
-            Ok((row, next)) => {
-                record_row(&mut out, &mut nesting, &row, line, context);
-                position = next;
-            }
-            Err((kind, message)) => {
-                let next = next_line(buf, position);
-                if next == buf.len() && buf.last() != Some(&b'\n') {
-                    out.problem(line, ProblemKind::TornLastLine, || {
-                        format!("no line end, and {message}")
-                    });
-                } else {
-                    out.problem(line, kind, || message);
-                }
-                position = next;
-                scan.seek(position);
-            }
-        }
-        line += 1;
-    }
-    out.lines = line - 1;
-    out.ended_at = position;
-    out.legacy = Some(nesting);
+    let mut reader = LegacyReader {
+        buf,
+        scan: Structurals::new(buf, start),
+        clock: TimestampCache::default(),
+        nesting: LegacyNesting::default(),
+        context,
+    };
+    walk_rows(buf, start, end, context, &mut out, &mut reader);
+    out.legacy = Some(reader.nesting);
     out
+}
+
+struct LegacyReader<'a, 'c> {
+    buf: &'a [u8],
+    scan: Structurals<'a>,
+    clock: TimestampCache,
+    nesting: LegacyNesting,
+    context: &'c ChunkContext<'c>,
+}
+
+impl RowFault for Fault {
+    fn kind(&self) -> ProblemKind {
+        self.0
+    }
+
+    fn message(self, _buf: &[u8]) -> String {
+        self.1
+    }
+}
+
+impl RowReader for LegacyReader<'_, '_> {
+    type Fault = Fault;
+
+    #[inline(always)]
+    fn seek(&mut self, position: usize) {
+        self.scan.seek(position);
+    }
+
+    #[inline(always)]
+    fn read_row(
+        &mut self,
+        out: &mut ChunkOutput,
+        position: usize,
+        line: u64,
+    ) -> Result<(usize, u64), Fault> {
+        let (row, next) = parse_row(self.buf, &mut self.scan, &mut self.clock, position)?;
+        record_row(out, &mut self.nesting, &row, line, self.context);
+        Ok((next, 0))
+    }
 }
 
 fn record_row(

@@ -3,9 +3,7 @@
 //! converted; `details` is skipped.
 
 use super::callgraph::CallRecord;
-use super::chunk::{
-    ChunkContext, ChunkOutput, PageRelease, blank_line_length, is_header_or_banner, next_line,
-};
+use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, next_line, walk_rows};
 use super::numbers::{is_plausible_timestamp, parse_ms_as_ns, parse_timestamp_us, parse_u64};
 use super::problems::{ProblemKind, excerpt};
 use super::scan::Structurals;
@@ -398,55 +396,54 @@ fn convert<'a>(buf: &'a [u8], fields: &[Field; FIELDS]) -> Result<OurRow<'a>, Fa
 /// Parses every row that starts in `[start, end)`; a row may run past `end`.
 pub fn parse_chunk(buf: &[u8], start: usize, end: usize, context: &ChunkContext) -> ChunkOutput {
     let mut out = ChunkOutput::new(context);
-    let mut parser = RowParser::new(buf, start);
-    let mut scratch = [Vec::new(), Vec::new(), Vec::new()];
-    let mut extent = WallClockExtent::default();
-    let mut position = start;
-    let mut line = 1u64;
-    let mut pages = PageRelease::new(context, start);
-    while position < end {
-        pages.advance(buf, position);
-        let rest = &buf[position..];
-        if let Some(length) = blank_line_length(rest) {
-            out.problem(line, ProblemKind::BlankLine, || "blank line".to_string());
-            line += 1;
-            position += length;
-            parser.seek(position);
-            continue;
-        }
-        if is_header_or_banner(rest) {
-            out.header_lines += 1;
-            line += 1;
-            position = next_line(buf, position);
-            parser.seek(position);
-            continue;
-        }
-        match parser.parse_row(position) {
-            Ok((row, next, inner_newlines)) => {
-                record_row(&mut out, &row, context, &mut scratch);
-                extent.note(&row);
-                line += 1 + inner_newlines;
-                position = next;
-            }
-            Err(fault) => {
-                let next = next_line(buf, position);
-                if next == buf.len() && buf.last() != Some(&b'\n') {
-                    out.problem(line, ProblemKind::TornLastLine, || {
-                        format!("no line end, and {}", fault.message(buf))
-                    });
-                } else {
-                    out.problem(line, fault.kind, || fault.message(buf));
-                }
-                line += 1;
-                position = next;
-                parser.seek(position);
-            }
-        }
-    }
-    out.lines = line - 1;
-    out.ended_at = position;
-    extent.apply(&mut out);
+    let mut reader = OurReader {
+        parser: RowParser::new(buf, start),
+        scratch: [Vec::new(), Vec::new(), Vec::new()],
+        extent: WallClockExtent::default(),
+        context,
+    };
+    walk_rows(buf, start, end, context, &mut out, &mut reader);
+    reader.extent.apply(&mut out);
     out
+}
+
+struct OurReader<'a, 'c> {
+    parser: RowParser<'a>,
+    scratch: [Vec<u8>; 3],
+    extent: WallClockExtent<'a>,
+    context: &'c ChunkContext<'c>,
+}
+
+impl RowFault for Fault {
+    fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    fn message(self, buf: &[u8]) -> String {
+        Fault::message(&self, buf)
+    }
+}
+
+impl RowReader for OurReader<'_, '_> {
+    type Fault = Fault;
+
+    #[inline(always)]
+    fn seek(&mut self, position: usize) {
+        self.parser.seek(position);
+    }
+
+    #[inline(always)]
+    fn read_row(
+        &mut self,
+        out: &mut ChunkOutput,
+        position: usize,
+        _line: u64,
+    ) -> Result<(usize, u64), Fault> {
+        let (row, next, inner_newlines) = self.parser.parse_row(position)?;
+        record_row(out, &row, self.context, &mut self.scratch);
+        self.extent.note(&row);
+        Ok((next, inner_newlines))
+    }
 }
 
 /// The rows that start first and end last; only their timestamps are converted.
