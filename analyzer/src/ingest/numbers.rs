@@ -205,20 +205,7 @@ pub fn parse_timestamp_us(field: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let mut rest = &field[19..];
-    let mut micros: i64 = 0;
-    if let Some((&b'.', fraction)) = rest.split_first() {
-        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        let mut scale = 100_000;
-        for &byte in &fraction[..digits.min(6)] {
-            micros += i64::from(byte - b'0') * scale;
-            scale /= 10;
-        }
-        rest = &fraction[digits..];
-    }
+    let (micros, rest) = fraction_of_second_us(&field[19..])?;
     let offset_seconds = match rest {
         [] | [b'Z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
@@ -270,20 +257,7 @@ fn seconds_in_minute_us(rest: &[u8]) -> Option<i64> {
     if seconds > 60 {
         return None;
     }
-    let mut micros = 0i64;
-    let mut tail = &rest[2..];
-    if let Some((&b'.', fraction)) = tail.split_first() {
-        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        let mut scale = 100_000;
-        for &byte in &fraction[..digits.min(6)] {
-            micros += i64::from(byte - b'0') * scale;
-            scale /= 10;
-        }
-        tail = &fraction[digits..];
-    }
+    let (micros, tail) = fraction_of_second_us(&rest[2..])?;
     matches!(tail, [] | [b'Z']).then_some(i64::from(seconds) * 1_000_000 + micros)
 }
 
@@ -349,6 +323,26 @@ pub fn format_timestamp_us(micros: i64) -> String {
         second_of_day % 3600 / 60,
         second_of_day % 60
     )
+}
+
+/// An optional `.digits` after the seconds, in microseconds (digits past the sixth are
+/// ignored), and what follows it; `None` for a point without digits.
+#[inline(always)]
+fn fraction_of_second_us(rest: &[u8]) -> Option<(i64, &[u8])> {
+    let Some((&b'.', fraction)) = rest.split_first() else {
+        return Some((0, rest));
+    };
+    let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let mut micros = 0;
+    let mut scale = 100_000;
+    for &byte in &fraction[..digits.min(6)] {
+        micros += i64::from(byte - b'0') * scale;
+        scale /= 10;
+    }
+    Some((micros, &fraction[digits..]))
 }
 
 #[cfg(test)]
