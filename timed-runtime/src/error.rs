@@ -1,77 +1,125 @@
 //! Errors of `init` and `flush`. Recording itself never fails the instrumented program: write
 //! failures are counted per log and reported here and in the summaries.
+//!
+//! `Display` says what failed and where; the cause (the OS error) is the `source()`, printed
+//! once by whoever prints the chain (`anyhow`, `{:#}`-style reporters, or `ErrorChain`).
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `init` was called while a session is live (drop its `Session` first).
+    #[error("timing is already initialised: drop the live Session first")]
     AlreadyInitialized,
     /// The log directory could not be created.
+    #[error("cannot create log directory {}", path.display())]
     CreateDir { path: PathBuf, source: io::Error },
     /// A log or summary file could not be opened for writing.
+    #[error("cannot open {} for writing", path.display())]
     Open { path: PathBuf, source: io::Error },
     /// A write to a log or summary file failed; the rows concerned are counted as lost.
+    #[error("cannot write to {}", path.display())]
     Write { path: PathBuf, source: io::Error },
     /// An environment variable holds a value the runtime does not understand.
+    #[error("{var}={value:?} is not valid: expected {expected}")]
     InvalidEnv {
         var: &'static str,
         value: String,
         expected: &'static str,
     },
     /// A file stem would escape the log directory or is empty.
+    #[error(
+        "file stem {stem:?} for component {component:?} must be a non-empty file name without \
+         path separators"
+    )]
     InvalidStem { component: String, stem: String },
     /// The background writer thread could not be started.
-    SpawnWriter(io::Error),
+    #[error("cannot start the timing writer thread")]
+    SpawnWriter(#[source] io::Error),
 }
 
-impl fmt::Display for Error {
+/// An error and its causes, joined by `: `: how the runtime prints an error itself.
+pub(crate) struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::AlreadyInitialized => {
-                f.write_str("timing is already initialised: drop the live Session first")
-            }
-            Error::CreateDir { path, source } => {
-                write!(
-                    f,
-                    "cannot create log directory {}: {source}",
-                    path.display()
-                )
-            }
-            Error::Open { path, source } => {
-                write!(f, "cannot open {} for writing: {source}", path.display())
-            }
-            Error::Write { path, source } => {
-                write!(f, "cannot write to {}: {source}", path.display())
-            }
-            Error::InvalidEnv {
-                var,
-                value,
-                expected,
-            } => write!(f, "{var}={value:?} is not valid: expected {expected}"),
-            Error::InvalidStem { component, stem } => write!(
-                f,
-                "file stem {stem:?} for component {component:?} must be a non-empty file name \
-                 without path separators"
-            ),
-            Error::SpawnWriter(source) => {
-                write!(f, "cannot start the timing writer thread: {source}")
-            }
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
         }
+        Ok(())
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::CreateDir { source, .. }
-            | Error::Open { source, .. }
-            | Error::Write { source, .. }
-            | Error::SpawnWriter(source) => Some(source),
-            _ => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    fn disk_full() -> io::Error {
+        io::Error::from_raw_os_error(libc::ENOSPC)
+    }
+
+    #[test]
+    fn every_cause_is_printed_once_in_the_chain() {
+        let cause = disk_full().to_string();
+        let cases = [
+            (
+                Error::CreateDir {
+                    path: "/l/logs".into(),
+                    source: disk_full(),
+                },
+                "cannot create log directory /l/logs",
+            ),
+            (
+                Error::Open {
+                    path: "/l/a_timing.log".into(),
+                    source: disk_full(),
+                },
+                "cannot open /l/a_timing.log for writing",
+            ),
+            (
+                Error::Write {
+                    path: "/l/a_timing.log".into(),
+                    source: disk_full(),
+                },
+                "cannot write to /l/a_timing.log",
+            ),
+            (
+                Error::SpawnWriter(disk_full()),
+                "cannot start the timing writer thread",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), message);
+            assert_eq!(error.source().map(ToString::to_string), Some(cause.clone()));
+            assert_eq!(
+                ErrorChain(&error).to_string(),
+                format!("{message}: {cause}")
+            );
         }
+    }
+
+    #[test]
+    fn errors_without_a_cause_print_alone() {
+        let error = Error::InvalidEnv {
+            var: "TIMED_MODE",
+            value: "loud".into(),
+            expected: "off, summary or full",
+        };
+        assert!(error.source().is_none());
+        assert_eq!(
+            ErrorChain(&error).to_string(),
+            "TIMED_MODE=\"loud\" is not valid: expected off, summary or full"
+        );
+        assert_eq!(
+            ErrorChain(&Error::AlreadyInitialized).to_string(),
+            "timing is already initialised: drop the live Session first"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, ClockKind, Epoch};
 use crate::config::Config;
-use crate::error::Error;
+use crate::error::{Error, ErrorChain};
 use crate::hooks;
 use crate::site::site_table;
 use crate::state::{self, Mode};
@@ -268,7 +268,7 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         if let Err(error) = self.shutdown() {
-            eprintln!("timed-runtime: {error}");
+            eprintln!("timed-runtime: {}", ErrorChain(&error));
         }
     }
 }

@@ -223,8 +223,17 @@ fn an_unwritable_directory_is_an_error_naming_the_path() {
     let target = blocker.join("logs");
     let error = Config::new().dir(&target).ignore_env().init().unwrap_err();
     assert!(matches!(error, Error::CreateDir { .. }), "{error:?}");
-    let message = error.to_string();
-    assert!(message.contains(&target.display().to_string()), "{message}");
+    // What failed and where; the OS's reason is the cause, printed once in the chain.
+    assert_eq!(
+        error.to_string(),
+        format!("cannot create log directory {}", target.display())
+    );
+    let cause = std::error::Error::source(&error).expect("the OS error as the cause");
+    assert_eq!(
+        chain(&error),
+        format!("cannot create log directory {}: {cause}", target.display())
+    );
+    assert!(cause.to_string().contains("Not a directory"), "{cause}");
     // The failed init left no session behind.
     let session = Config::new().dir(dir.path()).ignore_env().init().unwrap();
     drop(session);
@@ -274,14 +283,22 @@ fn a_log_that_cannot_take_its_header_fails_init_with_the_path() {
         .dir(dir.path())
         .ignore_env()
         .init();
-    // The header itself cannot be written: init reports it with the path.
+    // The header itself cannot be written: init reports it with the path, and the disk's
+    // reason once, as the cause.
     let error = session.unwrap_err();
-    assert!(
-        error.to_string().contains("durability_timing.log"),
-        "{error}"
+    let log = log_path(dir.path(), "durability");
+    assert_eq!(
+        error.to_string(),
+        format!("cannot write to {}", log.display())
     );
+    let rendered = chain(&error);
     assert!(
-        error.to_string().contains("No space left on device"),
-        "{error}"
+        rendered.starts_with(&format!("cannot write to {}: ", log.display())),
+        "{rendered}"
+    );
+    assert_eq!(
+        rendered.matches("No space left on device").count(),
+        1,
+        "{rendered}"
     );
 }

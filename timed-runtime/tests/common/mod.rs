@@ -119,6 +119,18 @@ pub fn summary(dir: &Path, stem: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// An error and its causes joined by ": ", as `anyhow` prints `{:#}`.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
 pub fn stats_of(name: &str) -> timed_runtime::OperationStats {
     timed_runtime::snapshot()
         .into_iter()
