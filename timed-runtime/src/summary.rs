@@ -2,6 +2,7 @@
 //! in-process snapshot.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -175,29 +176,48 @@ pub(crate) fn write_summaries(
                 })
                 .collect(),
         };
-        if let Err(error) = write_atomically(&output.summary_path, &summary) {
-            first_error.get_or_insert(error);
+        let written = serde_json::to_vec_pretty(&summary)
+            .map_err(std::io::Error::from)
+            .and_then(|text| write_atomically(&output.summary_path, &text));
+        if let Err(source) = written {
+            first_error.get_or_insert(Error::Write {
+                path: output.summary_path.clone(),
+                source,
+            });
         }
     }
     writer.changed = false;
     first_error.map_or(Ok(()), Err)
 }
 
-/// A reader never sees a half-written summary: write beside it, then rename over it.
-fn write_atomically(path: &Path, summary: &ComponentSummary<'_>) -> Result<(), Error> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = std::path::PathBuf::from(temporary);
-    let text = serde_json::to_vec_pretty(summary).map_err(|source| Error::Write {
-        path: path.to_owned(),
-        source: source.into(),
-    })?;
-    std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|source| Error::Write {
-            path: path.to_owned(),
-            source,
-        })
+/// Replaces `path` with `contents` so that a reader, or the file system after a crash, sees the
+/// old file or the new one, never a mix: a temporary file beside it is written and synced to
+/// disk, renamed over it, and the rename synced with the directory.
+fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temporary.write_all(contents)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    sync_dir(dir)
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    // Directories cannot be opened for syncing there; the rename is as durable as the OS makes it.
+    Ok(())
 }
 
 /// One instrumented site's statistics so far in the live session.
@@ -257,4 +277,31 @@ pub fn snapshot() -> Vec<OperationStats> {
 /// The bound on the relative error of reported percentiles.
 pub fn histogram_relative_error() -> f64 {
     RELATIVE_ERROR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_and_leaves_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c_timing_summary.json");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["c_timing_summary.json"]);
+    }
+
+    #[test]
+    fn an_atomic_write_into_a_missing_directory_fails_with_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("c_timing_summary.json");
+        let error = write_atomically(&path, b"new").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    }
 }
