@@ -1,4 +1,5 @@
-//! The init builder, and the environment variables that override it.
+//! The init builder, and the environment variables that override it. `Config::init`, which
+//! starts a session from it, is in `session.rs`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -6,7 +7,6 @@ use std::time::Duration;
 
 use crate::clock::ClockKind;
 use crate::error::Error;
-use crate::session::{self, Session};
 use crate::state::Mode;
 
 /// File names of one component's outputs: `<dir>/<log>_timing.log` and
@@ -102,13 +102,8 @@ impl Config {
         self
     }
 
-    /// Starts recording. Fails if a session is live, if the directory or a file cannot be
-    /// created (the error names the path), or if an override variable is malformed.
-    pub fn init(self) -> Result<Session, Error> {
-        session::start(self.with_env_overrides()?)
-    }
-
-    fn with_env_overrides(mut self) -> Result<Config, Error> {
+    /// The configuration with the environment's overrides applied (unless `ignore_env`).
+    pub(crate) fn with_env_overrides(mut self) -> Result<Config, Error> {
         if !self.use_env {
             return Ok(self);
         }
@@ -163,6 +158,16 @@ impl Config {
             }
         }
         Ok(stems)
+    }
+
+    /// `component`'s log and summary files.
+    pub(crate) fn output_paths(&self, component: &str) -> Result<(PathBuf, PathBuf), Error> {
+        let stems = self.stems_for(component)?;
+        Ok((
+            self.dir.join(format!("{}_timing.log", stems.log)),
+            self.dir
+                .join(format!("{}_timing_summary.json", stems.summary)),
+        ))
     }
 }
 

@@ -26,20 +26,19 @@
 
 use std::marker::PhantomData;
 
-use crate::local;
+use crate::local::{self, OpenCall};
 
 /// The identity of a running timed call, to be entered on another thread. Cheap to copy and
 /// `Send`. Entering it records nothing by itself; the parent's own time is not charged with the
 /// work done under it elsewhere (that work runs in parallel, not inside the parent's thread).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallContext {
-    pub(crate) call_id: u64,
-    pub(crate) generation: u64,
+    call: OpenCall,
 }
 
 /// The innermost timed call running on this thread, if any (and if recording is on).
 pub fn current_call() -> Option<CallContext> {
-    local::current_call()
+    local::current_call().map(|call| CallContext { call })
 }
 
 impl CallContext {
@@ -47,14 +46,14 @@ impl CallContext {
     /// drops.
     pub fn enter(self) -> ContextGuard {
         ContextGuard {
-            entered: local::enter_context(self),
+            entered: local::enter_context(self.call),
             _not_send: PhantomData,
         }
     }
 
     /// The call's id, as written in the `call_id` column.
     pub fn call_id(self) -> u64 {
-        self.call_id
+        self.call.call_id
     }
 }
 

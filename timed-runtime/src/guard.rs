@@ -10,8 +10,9 @@ use crate::state;
 #[doc(hidden)]
 #[must_use]
 pub struct Guard {
-    /// `Some` when a frame was opened and must be closed.
-    site: Option<&'static Site>,
+    site: &'static Site,
+    /// The session the open frame belongs to; 0 when no frame was opened.
+    generation: u64,
     /// The open frame lives on this thread's stack of calls.
     _not_send: PhantomData<*const ()>,
 }
@@ -19,10 +20,15 @@ pub struct Guard {
 impl Guard {
     #[inline(always)]
     pub fn enter(site: &'static Site) -> Guard {
-        let state = state::load();
-        let site = (state::mode_bits(state) != state::OFF && local::enter(state)).then_some(site);
+        let word = state::load();
+        let generation = if state::mode_bits(word) != state::OFF {
+            local::enter(word)
+        } else {
+            0
+        };
         Guard {
             site,
+            generation,
             _not_send: PhantomData,
         }
     }
@@ -31,8 +37,8 @@ impl Guard {
 impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Some(site) = self.site {
-            local::exit(site);
+        if self.generation != 0 {
+            local::exit(self.site, self.generation);
         }
     }
 }

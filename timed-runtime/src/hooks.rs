@@ -5,7 +5,7 @@
 use std::sync::Once;
 use std::time::Duration;
 
-use crate::session;
+use crate::shared;
 use crate::state;
 
 pub(crate) fn install() {
@@ -14,7 +14,7 @@ pub(crate) fn install() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             previous(info);
-            if let Some(session) = session::try_current() {
+            if let Some(session) = shared::try_current() {
                 session.flush_patiently(Duration::from_secs(1), false);
             }
         }));
@@ -26,7 +26,7 @@ pub(crate) fn install() {
 extern "C" fn flush_at_exit() {
     // Unwinding out of an exit handler would abort: contain anything that goes wrong.
     let _ = std::panic::catch_unwind(|| {
-        if let Some(session) = session::try_current() {
+        if let Some(session) = shared::try_current() {
             state::retire(session.generation);
             session.flush_patiently(Duration::from_secs(2), true);
         }

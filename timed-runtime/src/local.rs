@@ -1,38 +1,67 @@
 //! The calling thread's side of the recorder: a stack of open calls (for parents and exact self
 //! time), a stack of details, and the producer end of this thread's rings.
 //!
-//! Nothing here locks, allocates or does I/O in steady state: a thread registers with the session
-//! once (its first recorded call), then every call is a push and a pop on preallocated stacks plus
-//! either a ring push (full) or a few single-writer counter updates (summary).
+//! Nothing here locks, allocates or does I/O in steady state: a thread joins the live session
+//! once (its first recorded call), then every call is a push and a pop on preallocated stacks
+//! plus either a ring push (full) or a few single-writer counter updates (summary).
+//!
+//! # Coming back in
+//!
+//! The state is reached as `&mut State` through an `UnsafeCell`, and two such references must
+//! never be alive at once. The only way to make a second one is to come back into this module on
+//! the same thread while the first is held, from code that runs meanwhile. So:
+//! - the steady-state paths hold the reference only across code that cannot come back: no
+//!   allocation, no deallocation, no user code (a detail is converted before it gets here);
+//! - the paths that allocate or free (joining a session, growing a stack, dropping details that
+//!   will not be recorded, a site's first statistics, waiting for ring space) mark the state
+//!   `BUSY` first, since a `#[global_allocator]` may itself call timed functions;
+//! - every entry point reads the thread's `generation`, a `Cell` beside the `UnsafeCell`,
+//!   before taking the reference, and leaves the state alone when it is `BUSY`: a call made
+//!   while the state is busy is not recorded.
+//!
+//! Signal handlers are outside this scheme: a timed function called from one is not supported.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::clock;
-use crate::details::{Detail, DetailValue};
-use crate::record::{Record, Status};
+use crate::detail_value::DetailValue;
+use crate::record::{Detail, Record, Status};
 use crate::ring::{Producer, Ring};
-use crate::session::{self, SessionShared};
+use crate::shared::{self, SessionShared};
 use crate::site::Site;
-use crate::state::{self, FULL, SUMMARY};
-use crate::thread::{RECORD_RING_CAPACITY, ThreadShared};
+use crate::state::{self, FULL, OFF, SUMMARY};
+use crate::thread::{self, RECORD_RING_CAPACITY, ThreadShared};
 
-/// An open call: a sync call's whole extent, or one poll of an async call.
+/// `Local::generation` of a thread that has not joined a session (generations count from 1).
+const NOT_JOINED: u64 = 0;
+/// `Local::generation` while a path that may run other code holds the state. No session gets
+/// this generation: there are not that many sessions in a process.
+const BUSY: u64 = u64::MAX;
+
+struct Local {
+    /// The generation of the session this thread has joined, `NOT_JOINED`, or `BUSY`.
+    generation: Cell<u64>,
+    state: UnsafeCell<State>,
+}
+
+/// An open call: a sync call's whole extent, one poll of an async call, or a call running on
+/// another thread entered through its `CallContext`.
 struct Frame {
     call_id: u64,
     start_ticks: u64,
     /// Sum of the converted durations of direct children, so self time is exact.
     child_ns: u64,
+    /// Where this call's details start in `State::details`.
     detail_base: u32,
-    /// Low bits of the session generation the frame was opened in.
+    /// Low bits of the generation of the session the frame was opened in.
     generation: u32,
 }
 
-struct Local {
+struct State {
     frames: Vec<Frame>,
     details: Vec<Detail>,
-    generation: u64,
     /// This thread's block of call ids, `next_call_id..call_id_end`, taken from the session.
     next_call_id: u64,
     call_id_end: u64,
@@ -40,132 +69,310 @@ struct Local {
 }
 
 thread_local! {
-    static LOCAL: UnsafeCell<Local> = const {
-        UnsafeCell::new(Local {
-            frames: Vec::new(),
-            details: Vec::new(),
-            generation: 0,
-            next_call_id: 0,
-            call_id_end: 0,
-            sink: Sink {
-                panicked: false,
-                mode: 0,
-                session: None,
-                thread: None,
-                record_cursor: Producer::new(),
-                detail_cursor: Producer::new(),
-            },
-        })
+    static LOCAL: Local = const {
+        Local {
+            generation: Cell::new(NOT_JOINED),
+            state: UnsafeCell::new(State {
+                frames: Vec::new(),
+                details: Vec::new(),
+                next_call_id: 0,
+                call_id_end: 0,
+                sink: Sink {
+                    panicked: false,
+                    mode: OFF,
+                    session: None,
+                    thread: None,
+                    record_cursor: Producer::new(),
+                    detail_cursor: Producer::new(),
+                },
+            }),
+        }
     };
 }
 
-/// Runs `f` on this thread's state; `None` once the thread's locals are being destroyed.
+impl Local {
+    /// The thread's state.
+    ///
+    /// # Safety
+    /// The caller read `self.generation` and found it was not `BUSY`, and holds the reference
+    /// only across code that cannot call back into this module, or marks the state `Busy`
+    /// before running any code that could.
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn state(&self) -> &mut State {
+        // SAFETY: `Local` is a thread-local, so only this thread ever reaches the cell, through
+        // the entry points of this module. Any other reference to the state was made by an entry
+        // point further up this thread's stack, and the code running now was called while it was
+        // held; by the rules above the holder marked the state `BUSY` before running such code,
+        // and the caller found it was not. So no other reference is alive.
+        unsafe { &mut *self.state.get() }
+    }
+}
+
+/// Marks the state busy for its lifetime, then gives the thread back its generation: the one it
+/// had, or the one it joined meanwhile.
+struct Busy<'a> {
+    generation: &'a Cell<u64>,
+    restore: u64,
+}
+
+impl<'a> Busy<'a> {
+    fn mark(generation: &'a Cell<u64>) -> Busy<'a> {
+        Busy {
+            restore: generation.replace(BUSY),
+            generation,
+        }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.generation.set(self.restore);
+    }
+}
+
+/// Opens a sync call. `word` is the mode word the guard loaded (not off). Returns the session
+/// generation the call belongs to, to hand back to `exit`, or 0 when nothing was opened.
+#[inline(never)]
+pub(crate) fn enter(word: u64) -> u64 {
+    LOCAL
+        .try_with(|local| {
+            let generation = state::generation(word);
+            if local.generation.get() == generation {
+                // SAFETY: the thread's generation is a session's, not BUSY; nothing below
+                // allocates (the push is within capacity).
+                let state = unsafe { local.state() };
+                if state.frames.len() < state.frames.capacity()
+                    && state.next_call_id != state.call_id_end
+                {
+                    open_frame(state, generation);
+                    return generation;
+                }
+            }
+            enter_slow(local, word)
+        })
+        .unwrap_or(0)
+}
+
+/// `enter` when the thread has not joined the session yet, its stack is full, or its block of
+/// call ids is used up.
+#[cold]
+#[inline(never)]
+fn enter_slow(local: &Local, word: u64) -> u64 {
+    let generation = state::generation(word);
+    if local.generation.get() != generation && !join(local, word) {
+        return 0;
+    }
+    // SAFETY: the thread is in the session, so its generation is not BUSY; only `grow`
+    // allocates below, and it marks the state busy.
+    let state = unsafe { local.state() };
+    if state.frames.len() == state.frames.capacity() {
+        grow(&local.generation, &mut state.frames);
+    }
+    if state.next_call_id == state.call_id_end {
+        state.refill_call_ids();
+    }
+    open_frame(state, generation);
+    generation
+}
+
+/// Pushes a call's frame (the stack has room, and the block of ids an id) and starts its clock.
 #[inline(always)]
-fn with_local<R>(f: impl FnOnce(&mut Local) -> R) -> Option<R> {
-    // SAFETY: the state is only reached through this function, and no function below calls back
-    // into user code while holding the reference, so it is never aliased.
-    LOCAL.try_with(|cell| f(unsafe { &mut *cell.get() })).ok()
+fn open_frame(state: &mut State, generation: u64) {
+    let call_id = state.next_call_id;
+    state.next_call_id += 1;
+    let detail_base = state.details.len() as u32;
+    state.frames.push(Frame {
+        call_id,
+        start_ticks: 0,
+        child_ns: 0,
+        detail_base,
+        generation: generation as u32,
+    });
+    // Read the clock last so the bookkeeping above is not part of the call.
+    if let Some(frame) = state.frames.last_mut() {
+        frame.start_ticks = clock::now();
+    }
 }
 
-/// Opens a sync call. `state` is the mode word the guard already loaded (not off).
-/// Returns whether a frame was pushed, i.e. whether `exit` must be called.
+/// Closes the innermost sync call, opened by `enter` in session `generation`.
 #[inline(never)]
-pub(crate) fn enter(state: u64) -> bool {
-    with_local(|local| {
-        if local.generation != state::generation(state) && !local.register(state) {
-            return false;
-        }
-        let call_id = local.take_call_id();
-        local.frames.push(Frame {
-            call_id,
-            start_ticks: 0,
-            child_ns: 0,
-            detail_base: local.details.len() as u32,
-            generation: local.generation as u32,
-        });
-        // Read the clock last so the bookkeeping above is not part of the call.
-        if let Some(frame) = local.frames.last_mut() {
-            frame.start_ticks = clock::now();
-        }
-        true
-    })
-    .unwrap_or(false)
-}
-
-/// Closes the innermost sync call.
-#[inline(never)]
-pub(crate) fn exit(site: &'static Site) {
+pub(crate) fn exit(site: &'static Site, generation: u64) {
     let end = clock::now();
     let status = if std::thread::panicking() {
         Status::Panicked
     } else {
         Status::Ok
     };
-    with_local(|local| {
-        let Some(frame) = local.frames.pop() else {
+    let _ = LOCAL.try_with(|local| {
+        if local.generation.get() != generation {
+            return exit_stale(local);
+        }
+        // SAFETY: the thread's generation is a session's, not BUSY. Below, only the paths
+        // with details and the sink's cold paths may allocate or free, and they mark the state
+        // busy.
+        let state = unsafe { local.state() };
+        let Some(frame) = state.frames.pop() else {
             return;
         };
         let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
-        local.finish(site, frame, duration_ns, status);
-    });
-}
-
-pub(crate) fn attach_detail<V: Into<DetailValue>>(key: &'static str, value: V) {
-    with_local(|local| {
-        if local.sink.mode == FULL && !local.frames.is_empty() {
-            local.details.push(Detail {
-                key,
-                value: value.into(),
-            });
+        let parent_id = match state.frames.last_mut() {
+            Some(parent) => {
+                parent.child_ns += duration_ns;
+                parent.call_id
+            }
+            None => 0,
+        };
+        let record = Record {
+            site,
+            call_id: frame.call_id,
+            parent_id,
+            start_ticks: frame.start_ticks,
+            duration_ns,
+            self_ns: duration_ns.saturating_sub(frame.child_ns),
+            status,
+            details: 0,
+        };
+        let base = frame.detail_base as usize;
+        if state.details.len() > base {
+            store_with_details(&local.generation, state, record, base);
+        } else {
+            state
+                .sink
+                .store(&local.generation, record, std::iter::empty());
         }
     });
 }
 
-/// The innermost open call on this thread, as a context other threads can enter.
-pub(crate) fn current_call() -> Option<crate::context::CallContext> {
-    let state = state::load();
-    if state::mode_bits(state) == state::OFF {
+/// `exit` for a call whose session this thread has since left: nothing of it is recorded.
+#[cold]
+#[inline(never)]
+fn exit_stale(local: &Local) {
+    if local.generation.get() == BUSY {
+        return;
+    }
+    let _busy = Busy::mark(&local.generation);
+    // SAFETY: the generation was not BUSY, and is now: the details dropped here free memory.
+    let state = unsafe { local.state() };
+    if let Some(frame) = state.frames.pop() {
+        state.details.truncate(frame.detail_base as usize);
+    }
+}
+
+/// Hands a call and its details (the end of `state.details` from `base`) to the sink.
+#[inline(never)]
+fn store_with_details(generation: &Cell<u64>, state: &mut State, record: Record, base: usize) {
+    // Details the session no longer takes are dropped, freeing memory.
+    let _busy = Busy::mark(generation);
+    let State { details, sink, .. } = state;
+    sink.store(generation, record, details.drain(base..));
+}
+
+pub(crate) fn attach_detail(key: &'static str, value: DetailValue) {
+    // A value that is not attached comes back out, to be dropped once the state is let go.
+    let _unattached = LOCAL.try_with(|local| {
+        let generation = local.generation.get();
+        if generation == BUSY || generation == NOT_JOINED {
+            return Some(value);
+        }
+        // SAFETY: the generation is a session's, not BUSY; only `grow` allocates below, and it
+        // marks the state busy.
+        let state = unsafe { local.state() };
+        if state.sink.mode != FULL || state.frames.is_empty() {
+            return Some(value);
+        }
+        if state.details.len() == state.details.capacity() {
+            grow(&local.generation, &mut state.details);
+        }
+        state.details.push(Detail { key, value });
+        None
+    });
+}
+
+/// A call that is open on this thread, as other threads may enter it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpenCall {
+    pub call_id: u64,
+    pub generation: u64,
+}
+
+/// The innermost open call on this thread, if it belongs to the session the thread is in.
+pub(crate) fn current_call() -> Option<OpenCall> {
+    if state::mode_bits(state::load()) == OFF {
         return None;
     }
-    with_local(|local| {
-        let frame = local.frames.last()?;
-        (frame.generation == local.generation as u32).then_some(crate::context::CallContext {
-            call_id: frame.call_id,
-            generation: local.generation,
-        })
-    })
-    .flatten()
-}
-
-/// Opens a frame standing for a call running on another thread: calls made under it name it as
-/// their parent; their time is not passed on to it (the frame is dropped, not recorded).
-pub(crate) fn enter_context(context: crate::context::CallContext) -> bool {
-    with_local(|local| {
-        if local.generation != context.generation {
-            let state = state::load();
-            if state::generation(state) != context.generation
-                || state::mode_bits(state) == state::OFF
-                || !local.register(state)
-            {
-                return false;
+    LOCAL
+        .try_with(|local| {
+            let generation = local.generation.get();
+            if generation == BUSY {
+                return None;
             }
-        }
-        local.frames.push(Frame {
-            call_id: context.call_id,
-            start_ticks: 0,
-            child_ns: 0,
-            detail_base: local.details.len() as u32,
-            generation: context.generation as u32,
-        });
-        true
-    })
-    .unwrap_or(false)
+            // SAFETY: not BUSY; only reads follow.
+            let state = unsafe { local.state() };
+            let frame = state.frames.last()?;
+            (frame.generation == generation as u32).then_some(OpenCall {
+                call_id: frame.call_id,
+                generation,
+            })
+        })
+        .ok()
+        .flatten()
 }
 
+/// Joins `generation`'s session if this thread is not in it yet and it is the live one.
+fn join_generation(local: &Local, generation: u64) -> bool {
+    if local.generation.get() == generation {
+        return true;
+    }
+    let word = state::load();
+    state::generation(word) == generation && state::mode_bits(word) != OFF && join(local, word)
+}
+
+/// Opens a frame standing for `call`, running elsewhere: calls made under it name it as their
+/// parent; their time is not passed on to it (the frame is dropped, not recorded).
+pub(crate) fn enter_context(call: OpenCall) -> bool {
+    LOCAL
+        .try_with(|local| push_frame(local, call.call_id, call.generation))
+        .unwrap_or(false)
+}
+
+/// Opens a frame that is not recorded when it closes (a context, or one poll of an async call).
+fn push_frame(local: &Local, call_id: u64, generation: u64) -> bool {
+    if !join_generation(local, generation) {
+        return false;
+    }
+    // SAFETY: the thread is in `generation`'s session, so its generation is not BUSY; only
+    // `grow` allocates below, and it marks the state busy.
+    let state = unsafe { local.state() };
+    if state.frames.len() == state.frames.capacity() {
+        grow(&local.generation, &mut state.frames);
+    }
+    let detail_base = state.details.len() as u32;
+    state.frames.push(Frame {
+        call_id,
+        start_ticks: 0,
+        child_ns: 0,
+        detail_base,
+        generation: generation as u32,
+    });
+    true
+}
+
+/// Closes the frame `enter_context` opened.
 pub(crate) fn leave_context() {
-    with_local(|local| {
-        if let Some(frame) = local.frames.pop() {
-            local.details.truncate(frame.detail_base as usize);
+    let _ = LOCAL.try_with(|local| {
+        if local.generation.get() == BUSY {
+            return;
+        }
+        // SAFETY: not BUSY; the only freeing below is done busy.
+        let state = unsafe { local.state() };
+        let Some(frame) = state.frames.pop() else {
+            return;
+        };
+        if state.details.len() > frame.detail_base as usize {
+            // Details attached under the context itself belong to no recorded call.
+            let _busy = Busy::mark(&local.generation);
+            state.details.truncate(frame.detail_base as usize);
         }
     });
 }
@@ -184,30 +391,36 @@ pub(crate) struct AsyncCall {
 
 /// Starts an async call at its first poll; `None` when recording is off.
 pub(crate) fn begin_async() -> Option<AsyncCall> {
-    let state = state::load();
-    if state::mode_bits(state) == state::OFF {
+    let word = state::load();
+    if state::mode_bits(word) == OFF {
         return None;
     }
-    with_local(|local| {
-        if local.generation != state::generation(state) && !local.register(state) {
-            return None;
-        }
-        let call_id = local.take_call_id();
-        Some(AsyncCall {
-            call_id,
-            parent_id: local.frames.last().map_or(0, |parent| parent.call_id),
-            start_ticks: clock::now(),
-            child_ns: 0,
-            generation: local.generation,
-            panicked: false,
-            details: Vec::new(),
+    LOCAL
+        .try_with(|local| {
+            let generation = state::generation(word);
+            if local.generation.get() != generation && !join(local, word) {
+                return None;
+            }
+            // SAFETY: the generation is a session's, not BUSY; nothing below allocates.
+            let state = unsafe { local.state() };
+            let call_id = state.take_call_id();
+            Some(AsyncCall {
+                call_id,
+                parent_id: state.frames.last().map_or(0, |parent| parent.call_id),
+                start_ticks: clock::now(),
+                child_ns: 0,
+                generation,
+                panicked: false,
+                details: Vec::new(),
+            })
         })
-    })
-    .flatten()
+        .ok()
+        .flatten()
 }
 
-/// Makes `call` the current call for the duration of one poll, so calls made inside it name it
-/// as their parent and count towards its children's time.
+/// Makes `call` the current call while it lives (one poll, or the drop of a cancelled call's
+/// future), so calls made meanwhile name it as their parent and count towards its children's
+/// time.
 pub(crate) struct PollScope<'a> {
     call: &'a mut AsyncCall,
     pushed: bool,
@@ -215,16 +428,11 @@ pub(crate) struct PollScope<'a> {
 
 impl<'a> PollScope<'a> {
     pub(crate) fn enter(call: &'a mut AsyncCall) -> PollScope<'a> {
-        let pushed = with_local(|local| {
-            local.frames.push(Frame {
-                call_id: call.call_id,
-                start_ticks: 0,
-                child_ns: 0,
-                detail_base: local.details.len() as u32,
-                generation: call.generation as u32,
-            });
-        })
-        .is_some();
+        // A thread polling the call for the first time joins its session, so calls made in the
+        // poll are recorded in it.
+        let pushed = LOCAL
+            .try_with(|local| push_frame(local, call.call_id, call.generation))
+            .unwrap_or(false);
         PollScope { call, pushed }
     }
 }
@@ -236,18 +444,27 @@ impl Drop for PollScope<'_> {
         }
         let call = &mut *self.call;
         call.panicked |= std::thread::panicking();
-        with_local(|local| {
-            if let Some(frame) = local.frames.pop() {
-                call.child_ns += frame.child_ns;
-                let base = (frame.detail_base as usize).min(local.details.len());
-                call.details.extend(local.details.drain(base..));
+        let _ = LOCAL.try_with(|local| {
+            if local.generation.get() == BUSY {
+                return;
+            }
+            // SAFETY: not BUSY; moving the details may allocate, and is done busy.
+            let state = unsafe { local.state() };
+            let Some(frame) = state.frames.pop() else {
+                return;
+            };
+            call.child_ns += frame.child_ns;
+            let base = (frame.detail_base as usize).min(state.details.len());
+            if state.details.len() > base {
+                let _busy = Busy::mark(&local.generation);
+                call.details.extend(state.details.drain(base..));
             }
         });
     }
 }
 
 /// Records an async call that completed (`completed`) or was dropped before it did.
-pub(crate) fn finish_async(site: &'static Site, call: AsyncCall, completed: bool) {
+pub(crate) fn finish_async(site: &'static Site, mut call: AsyncCall, completed: bool) {
     let end = clock::now();
     let status = if call.panicked || (!completed && std::thread::panicking()) {
         Status::Panicked
@@ -256,20 +473,18 @@ pub(crate) fn finish_async(site: &'static Site, call: AsyncCall, completed: bool
     } else {
         Status::Cancelled
     };
-    with_local(|local| {
-        if call.generation != local.generation {
-            // Finished on a thread that has not recorded in this session yet: join it now,
-            // unless the call belongs to a session that has ended.
-            let state = state::load();
-            if state::generation(state) != call.generation
-                || state::mode_bits(state) == state::OFF
-                || !local.register(state)
-            {
-                return;
-            }
+    let mut details = std::mem::take(&mut call.details);
+    let _ = LOCAL.try_with(|local| {
+        // Finished on a thread that has not recorded in this session yet: join it now, unless
+        // the call belongs to a session that has ended.
+        if !join_generation(local, call.generation) {
+            return;
         }
+        // SAFETY: the thread is in the call's session, so not BUSY; storing the details is done
+        // busy.
+        let state = unsafe { local.state() };
         let duration_ns = clock::ticks_to_ns(end.saturating_sub(call.start_ticks));
-        let parent_id = match local.frames.last_mut() {
+        let parent_id = match state.frames.last_mut() {
             Some(parent) if parent.call_id == call.parent_id => {
                 parent.child_ns += duration_ns;
                 parent.call_id
@@ -286,41 +501,72 @@ pub(crate) fn finish_async(site: &'static Site, call: AsyncCall, completed: bool
             status,
             details: 0,
         };
-        local.sink.store(record, call.details.into_iter());
+        if details.is_empty() {
+            state
+                .sink
+                .store(&local.generation, record, std::iter::empty());
+        } else {
+            let _busy = Busy::mark(&local.generation);
+            state
+                .sink
+                .store(&local.generation, record, details.drain(..));
+        }
     });
+    // Freed here, with the state let go.
+    drop(details);
 }
 
-impl Local {
-    /// Joins the live session (once per thread per session). Cold: runs on a thread's first
-    /// recorded call and after a new session starts.
-    #[cold]
-    #[inline(never)]
-    fn register(&mut self, state: u64) -> bool {
-        let Some(session) = session::current() else {
-            return false;
-        };
-        if session.generation != state::generation(state) {
-            return false;
-        }
-        let thread = session.register_thread();
-        self.generation = session.generation;
-        self.next_call_id = 0;
-        self.call_id_end = 0;
-        if self.frames.capacity() == 0 {
-            self.frames.reserve(64);
-            self.details.reserve(64);
-        }
-        self.sink = Sink {
+/// Joins the live session (once per thread per session) if it is `word`'s. Cold: runs on a
+/// thread's first recorded call and after a new session starts.
+#[cold]
+#[inline(never)]
+fn join(local: &Local, word: u64) -> bool {
+    if local.generation.get() == BUSY {
+        return false;
+    }
+    // Registering allocates, and the previous session's buffers may be freed here.
+    let mut busy = Busy::mark(&local.generation);
+    let Some(session) = shared::current() else {
+        return false;
+    };
+    if session.generation != state::generation(word) {
+        return false;
+    }
+    // SAFETY: the generation was not BUSY on entry, and is now.
+    let state = unsafe { local.state() };
+    let thread = session.register_thread();
+    let generation = session.generation;
+    let previous = std::mem::replace(
+        &mut state.sink,
+        Sink {
             panicked: false,
-            mode: state::mode_bits(state),
+            mode: session.mode.bits(),
             session: Some(session),
             thread: Some(thread),
             record_cursor: Producer::new(),
             detail_cursor: Producer::new(),
-        };
-        true
+        },
+    );
+    drop(previous);
+    state.next_call_id = 0;
+    state.call_id_end = 0;
+    if state.frames.capacity() == 0 {
+        state.frames.reserve(64);
+        state.details.reserve(64);
     }
+    busy.restore = generation;
+    true
+}
 
+/// Makes room for at least one more entry.
+#[cold]
+#[inline(never)]
+fn grow<T>(generation: &Cell<u64>, stack: &mut Vec<T>) {
+    let _busy = Busy::mark(generation);
+    stack.reserve(stack.len().max(64));
+}
+
+impl State {
     #[inline(always)]
     fn take_call_id(&mut self) -> u64 {
         if self.next_call_id == self.call_id_end {
@@ -343,39 +589,6 @@ impl Local {
         self.next_call_id = start;
         self.call_id_end = start + BLOCK;
     }
-
-    #[inline(always)]
-    fn finish(&mut self, site: &'static Site, frame: Frame, duration_ns: u64, status: Status) {
-        let parent_id = match self.frames.last_mut() {
-            Some(parent) => {
-                parent.child_ns += duration_ns;
-                parent.call_id
-            }
-            None => 0,
-        };
-        let base = (frame.detail_base as usize).min(self.details.len());
-        if frame.generation != self.generation as u32 {
-            // Opened under a session that has since ended: nothing of it belongs to this one.
-            self.details.truncate(base);
-            return;
-        }
-        let record = Record {
-            site,
-            call_id: frame.call_id,
-            parent_id,
-            start_ticks: frame.start_ticks,
-            duration_ns,
-            self_ns: duration_ns.saturating_sub(frame.child_ns),
-            status,
-            details: 0,
-        };
-        if self.details.len() > base {
-            let Local { details, sink, .. } = self;
-            sink.store(record, details.drain(base..));
-        } else {
-            self.sink.store(record, std::iter::empty());
-        }
-    }
 }
 
 /// Where a finished call goes: this thread's rings (full) or statistics (summary).
@@ -390,41 +603,63 @@ struct Sink {
 }
 
 impl Sink {
+    /// `details` may only be non-empty while the state is busy (they may be dropped here).
     #[inline(always)]
-    fn store(&mut self, record: Record, details: impl Iterator<Item = Detail>) {
+    fn store(
+        &mut self,
+        generation: &Cell<u64>,
+        record: Record,
+        details: impl Iterator<Item = Detail>,
+    ) {
         match self.mode {
-            FULL => self.publish(record, details),
-            SUMMARY => {
-                let (Some(thread), Some(site)) = (&self.thread, record.site.index()) else {
-                    return;
-                };
-                if let Some(stats) = thread.table_or_insert(site) {
-                    stats.record(record.duration_ns, record.self_ns, record.status);
-                }
-            }
+            FULL => self.publish(generation, record, details),
+            SUMMARY => self.count(generation, record),
             _ => {}
         }
     }
 
     #[inline(always)]
-    fn publish(&mut self, mut record: Record, details: impl Iterator<Item = Detail>) {
+    fn count(&mut self, generation: &Cell<u64>, record: Record) {
+        let (Some(thread), Some(site)) = (&self.thread, record.site.index()) else {
+            return;
+        };
+        let stats = match thread.own_table(site) {
+            Some(stats) => stats,
+            None => {
+                // The site's first call on this thread allocates its statistics.
+                let _busy = Busy::mark(generation);
+                match thread.insert_table(site) {
+                    Some(stats) => stats,
+                    None => return,
+                }
+            }
+        };
+        stats.record(record.duration_ns, record.self_ns, record.status);
+    }
+
+    #[inline(always)]
+    fn publish(
+        &mut self,
+        generation: &Cell<u64>,
+        mut record: Record,
+        details: impl Iterator<Item = Detail>,
+    ) {
         let (Some(thread), Some(session)) = (&self.thread, &self.session) else {
             return;
         };
         let (Some(records), Some(detail_ring)) = (&thread.records, &thread.details) else {
             return;
         };
+        let mut producer = Producing {
+            session,
+            thread,
+            generation,
+        };
         for detail in details {
             if record.details == u16::MAX {
                 break;
             }
-            if !push(
-                detail_ring,
-                &mut self.detail_cursor,
-                detail,
-                session,
-                thread,
-            ) {
+            if !producer.push(detail_ring, &mut self.detail_cursor, detail) {
                 return;
             }
             record.details += 1;
@@ -435,62 +670,69 @@ impl Sink {
             self.panicked = true;
             session.wake_writer();
         }
-        push(records, &mut self.record_cursor, record, session, thread);
+        producer.push(records, &mut self.record_cursor, record);
     }
 }
 
-/// Pushes, waking the writer at every quarter of the ring, and waiting for room when the ring is
-/// full (nothing recorded is dropped while the session accepts rows).
-#[inline(always)]
-fn push<T>(
-    ring: &Ring<T>,
-    cursor: &mut Producer,
-    value: T,
-    session: &SessionShared,
-    thread: &ThreadShared,
-) -> bool {
-    // SAFETY: this thread's `Local` is the only producer of its rings, through `cursor`.
-    match unsafe { ring.try_push(cursor, value) } {
-        Ok(head) => {
-            if head % (RECORD_RING_CAPACITY / 4) == 0 {
-                session.wake_writer();
-            }
-            true
-        }
-        Err(value) => push_when_room(ring, cursor, value, session, thread),
-    }
+/// What a push needs besides the ring: whom to wake, and how to wait.
+struct Producing<'a> {
+    session: &'a SessionShared,
+    thread: &'a ThreadShared,
+    generation: &'a Cell<u64>,
 }
 
-/// The producer outran the writer. It must not spin or poll: that would take the core from the
-/// writer and charge the wait to the calling thread. It parks until half the ring is free.
-#[cold]
-#[inline(never)]
-fn push_when_room<T>(
-    ring: &Ring<T>,
-    cursor: &mut Producer,
-    mut value: T,
-    session: &SessionShared,
-    thread: &ThreadShared,
-) -> bool {
-    loop {
-        if !session.accepting.load(Ordering::Acquire) {
-            return false;
-        }
-        session.wake_writer();
-        thread.wait_for_room(|| ring.len() < ring.capacity());
-        // SAFETY: as in `push`.
+impl Producing<'_> {
+    /// Pushes, waking the writer at every quarter of the ring, and waiting for room when the
+    /// ring is full (nothing recorded is dropped while the session accepts rows).
+    #[inline(always)]
+    fn push<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, value: T) -> bool {
+        // SAFETY: `cursor` is this ring's producer cursor, kept in this thread's sink beside the
+        // `Arc` of the `ThreadShared` that owns the ring; the sink is replaced (with new rings
+        // and cursors) only on joining a session. So this thread is the ring's only producer and
+        // always pushes with this cursor.
         match unsafe { ring.try_push(cursor, value) } {
-            Ok(_) => return true,
-            Err(back) => value = back,
+            Ok(head) => {
+                if head % (RECORD_RING_CAPACITY / 4) == 0 {
+                    self.session.wake_writer();
+                }
+                true
+            }
+            Err(value) => self.push_when_room(ring, cursor, value),
+        }
+    }
+
+    /// The producer outran the writer. It must not spin or poll: that would take the core from
+    /// the writer and charge the wait to the calling thread. It parks until half the ring is
+    /// free. A thread that is itself the writer (flushing) never waits: it would wait for
+    /// itself; the value is then dropped.
+    #[cold]
+    #[inline(never)]
+    fn push_when_room<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, mut value: T) -> bool {
+        // Parking may set up this thread's handle, and a value given up is dropped.
+        let _busy = Busy::mark(self.generation);
+        loop {
+            if !self.session.accepting.load(Ordering::Acquire) || thread::is_writing() {
+                return false;
+            }
+            self.session.wake_writer();
+            self.thread.wait_for_room(|| ring.len() < ring.capacity());
+            // SAFETY: as in `push`.
+            match unsafe { ring.try_push(cursor, value) } {
+                Ok(_) => return true,
+                Err(back) => value = back,
+            }
         }
     }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        if let (Some(thread), Some(session)) = (&self.sink.thread, &self.sink.session) {
+        // The thread-local is being destroyed: entry points can no longer reach it, so this is
+        // the only reference, and code run from here cannot come back for it.
+        let state = self.state.get_mut();
+        if let (Some(thread), Some(session)) = (&state.sink.thread, &state.sink.session) {
             thread.exited.store(true, Ordering::Release);
-            if self.sink.panicked {
+            if state.sink.panicked {
                 // The process may well end as soon as this thread is joined.
                 session.flush_patiently(std::time::Duration::from_secs(1), false);
             } else {

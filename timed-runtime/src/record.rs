@@ -1,5 +1,6 @@
-//! What a finished call leaves behind for the writer.
+//! What a finished call leaves behind for the writer: a fixed-size record, and its details.
 
+use crate::detail_value::DetailValue;
 use crate::site::Site;
 
 /// How a call ended.
@@ -38,4 +39,11 @@ pub(crate) struct Record {
     pub status: Status,
     /// How many entries of the thread's detail ring belong to this call.
     pub details: u16,
+}
+
+/// A `key=value` detail of a call, on its way to the writer.
+#[derive(Debug)]
+pub(crate) struct Detail {
+    pub key: &'static str,
+    pub value: DetailValue,
 }

@@ -4,8 +4,13 @@
 //! The writer formats one row per call, so this is its hot path: a row is written with
 //! unchecked stores into capacity reserved once, text fields are copied in fixed 16-byte blocks
 //! from zero-padded copies (no `memcpy` call per field), integers two digits at a time.
+//!
+//! Written by hand because it is the writer's whole cost per call: `benches/rows.rs` formats the
+//! same rows with this writer, with `write!` and with the `csv` crate (identical bytes, checked),
+//! and prints the time and, under callgrind, the instructions of each per row.
 
-use crate::timestamp::TimestampFormatter;
+use crate::digits::{MS_MAX_LEN, U64_MAX_LEN, put_ms, put_u64};
+use crate::timestamp::{TIMESTAMP_SPACE, TimestampFormatter};
 
 pub(crate) const HEADER: &str = "timestamp,operation,phase,duration_ms,details,component,thread,call_id,parent_id,self_ms,start_ns,status\n";
 
@@ -28,13 +33,22 @@ impl PaddedText {
         }
     }
 
+    /// The bytes `copy_to` writes, padding included.
+    fn padded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Copies the text and its padding; returns the end of the text (not of the padding).
+    ///
     /// # Safety
-    /// `out` must have `self.bytes.len()` writable bytes.
+    /// `out` must be valid for writes of `self.padded_len()` bytes.
     #[inline(always)]
     unsafe fn copy_to(&self, out: *mut u8) -> *mut u8 {
         let mut offset = 0;
         while offset < self.bytes.len() {
-            // SAFETY: both ranges are in bounds (source padded, destination reserved).
+            // SAFETY: `bytes.len()` is a multiple of BLOCK, so offset..offset+BLOCK is inside the
+            // source; the destination has `padded_len()` writable bytes by the caller's promise.
+            // The two do not overlap: `bytes` is this value's own allocation.
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     self.bytes.as_ptr().add(offset),
@@ -44,7 +58,7 @@ impl PaddedText {
             };
             offset += BLOCK;
         }
-        // SAFETY: within the reserved range.
+        // SAFETY: `len <= padded_len()`: within the caller's range.
         unsafe { out.add(self.len) }
     }
 }
@@ -93,99 +107,32 @@ pub(crate) fn push_field(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
+/// The status column and the row's newline, padded for one fixed-size copy.
+pub(crate) struct StatusText {
+    padded: [u8; BLOCK],
+    len: usize,
+}
 
-/// The number of decimal digits of `value`: from its bit length, corrected by one comparison.
-#[inline(always)]
-fn decimal_digits(value: u64) -> usize {
-    const POWERS: [u64; 20] = {
-        let mut powers = [0u64; 20];
-        let mut i = 1;
-        powers[0] = 1;
-        while i < 20 {
-            powers[i] = powers[i - 1] * 10;
+impl StatusText {
+    const fn new(text: &str) -> StatusText {
+        let mut padded = [0u8; BLOCK];
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            padded[i] = bytes[i];
             i += 1;
         }
-        powers
-    };
-    let bits = 64 - (value | 1).leading_zeros() as usize;
-    // 1233/4096 approximates log10(2); the guess is the exact count or one less.
-    let guess = (bits * 1233) >> 12;
-    (guess + usize::from(value >= POWERS[guess])).max(1)
-}
-
-/// Writes `value` in decimal; returns the end. At most 20 bytes.
-///
-/// # Safety
-/// `out` must have 20 writable bytes.
-#[inline(always)]
-pub(crate) unsafe fn put_u64(out: *mut u8, mut value: u64) -> *mut u8 {
-    let digits = decimal_digits(value);
-    // SAFETY: every write below is inside out..out+digits.
-    unsafe {
-        let mut end = out.add(digits);
-        while value >= 100 {
-            let pair = (value % 100) as usize * 2;
-            value /= 100;
-            end = end.sub(2);
-            std::ptr::copy_nonoverlapping(DIGIT_PAIRS.as_ptr().add(pair), end, 2);
+        padded[i] = b'\n';
+        StatusText {
+            padded,
+            len: bytes.len() + 1,
         }
-        if value >= 10 {
-            std::ptr::copy_nonoverlapping(DIGIT_PAIRS.as_ptr().add(value as usize * 2), out, 2);
-        } else {
-            *out = b'0' + value as u8;
-        }
-        out.add(digits)
     }
 }
 
-/// Writes `value` (below 1,000,000) as exactly six digits.
-///
-/// # Safety
-/// `out` must have 6 writable bytes.
-#[inline(always)]
-pub(crate) unsafe fn put_six_digits(out: *mut u8, value: u32) -> *mut u8 {
-    let pairs = [value / 10_000, value / 100 % 100, value % 100];
-    for (i, pair) in pairs.into_iter().enumerate() {
-        // SAFETY: within out..out+6.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                DIGIT_PAIRS.as_ptr().add(pair as usize * 2),
-                out.add(2 * i),
-                2,
-            )
-        };
-    }
-    // SAFETY: as above.
-    unsafe { out.add(6) }
-}
-
-/// Milliseconds with exactly six decimals: the nanoseconds, exactly, with no float rounding.
-///
-/// # Safety
-/// `out` must have 27 writable bytes.
-#[inline(always)]
-unsafe fn put_ms(out: *mut u8, ns: u64) -> *mut u8 {
-    // SAFETY: 20 + 1 + 6 bytes at most.
-    unsafe {
-        let out = put_u64(out, ns / 1_000_000);
-        *out = b'.';
-        put_six_digits(out.add(1), (ns % 1_000_000) as u32)
-    }
-}
-
-#[inline(always)]
-unsafe fn put_byte(out: *mut u8, byte: u8) -> *mut u8 {
-    // SAFETY: the caller reserved it.
-    unsafe {
-        *out = byte;
-        out.add(1)
-    }
-}
+pub(crate) const OK: StatusText = StatusText::new("ok");
+pub(crate) const PANICKED: StatusText = StatusText::new("panicked");
+pub(crate) const CANCELLED: StatusText = StatusText::new("cancelled");
 
 pub(crate) struct Row<'a> {
     pub end_unix_ns: u64,
@@ -198,33 +145,35 @@ pub(crate) struct Row<'a> {
     pub parent_id: u64,
     pub self_ns: u64,
     pub start_ns: u64,
-    /// The status followed by the row's newline, padded to 16 bytes.
-    pub status_line: &'static [u8; BLOCK],
-    pub status_len: usize,
+    pub status: &'static StatusText,
 }
 
-/// `ok\n`, `panicked\n`, `cancelled\n`, each padded for a fixed-size copy.
-pub(crate) fn status_line(status: crate::record::Status) -> (&'static [u8; BLOCK], usize) {
-    use crate::record::Status;
-    match status {
-        Status::Ok => (b"ok\n\0\0\0\0\0\0\0\0\0\0\0\0\0", 3),
-        Status::Panicked => (b"panicked\n\0\0\0\0\0\0\0", 9),
-        Status::Cancelled => (b"cancelled\n\0\0\0\0\0\0", 10),
+#[inline(always)]
+unsafe fn put_byte(out: *mut u8, byte: u8) -> *mut u8 {
+    // SAFETY: the caller reserved the byte (part of `Row::write`'s reservation).
+    unsafe {
+        out.write(byte);
+        out.add(1)
     }
 }
 
 impl Row<'_> {
     pub(crate) fn write(&self, timestamps: &mut TimestampFormatter, out: &mut Vec<u8>) {
-        // Fixed parts, five integers of at most 27 bytes each, padded text and slack.
-        let reserve = 64
-            + self.site.operation_phase.bytes.len()
-            + self.site.component.bytes.len()
+        // Every store below, fixed-size overruns included, fits in this reservation.
+        let reserve = TIMESTAMP_SPACE
+            + self.site.operation_phase.padded_len()
+            + 2 * MS_MAX_LEN
             + self.details.len()
-            + 6 * 27
+            + self.site.component.padded_len()
+            + 4 * U64_MAX_LEN
+            + 6
             + BLOCK;
         out.reserve(reserve);
-        // SAFETY: every write below stays within the `reserve` bytes of spare capacity, and
-        // only initialised bytes are exposed by `set_len`.
+        // SAFETY: `reserve` made `reserve` bytes of spare capacity after `out.len()`; the writes
+        // below, in order, take at most the amounts summed above (the timestamp, the padded site
+        // text, two milliseconds, the details, the padded component, four integers, six commas
+        // and the padded status), so they stay inside the allocation. Only the bytes up to `p`
+        // are exposed by `set_len`, and all of them were written.
         unsafe {
             let start = out.as_mut_ptr().add(out.len());
             let mut p = timestamps.put(start, self.end_unix_ns);
@@ -248,8 +197,8 @@ impl Row<'_> {
             p = put_byte(p, b',');
             p = put_u64(p, self.start_ns);
             p = put_byte(p, b',');
-            std::ptr::copy_nonoverlapping(self.status_line.as_ptr(), p, BLOCK);
-            p = p.add(self.status_len);
+            std::ptr::copy_nonoverlapping(self.status.padded.as_ptr(), p, BLOCK);
+            p = p.add(self.status.len);
             let written = p.offset_from(start) as usize;
             out.set_len(out.len() + written);
         }
@@ -278,35 +227,11 @@ mod tests {
         assert_eq!(field(""), "");
     }
 
-    fn formatted(write: impl FnOnce(*mut u8) -> *mut u8) -> String {
-        let mut buffer = vec![0u8; 64];
-        let start = buffer.as_mut_ptr();
-        let end = write(start);
-        let len = unsafe { end.offset_from(start) } as usize;
-        String::from_utf8(buffer[..len].to_vec()).unwrap()
-    }
-
-    #[test]
-    fn integers_and_milliseconds_keep_every_digit() {
-        for value in [0, 7, 10, 99, 100, 12_345, 1 << 40 | 7, u64::MAX] {
-            assert_eq!(
-                formatted(|p| unsafe { put_u64(p, value) }),
-                value.to_string()
-            );
-        }
-        let ms = |ns| formatted(|p| unsafe { put_ms(p, ns) });
-        assert_eq!(ms(0), "0.000000");
-        assert_eq!(ms(42), "0.000042");
-        assert_eq!(ms(245_670_001), "245.670001");
-        assert_eq!(ms(u64::MAX), "18446744073709.551615");
-    }
-
     #[test]
     fn writes_complete_rows_back_to_back() {
         let site = SiteText::new("update_policy", "training", "ppo_trainer");
         let mut details = Vec::new();
         push_field(&mut details, "updates=8, policy_loss=0.1234");
-        let (ok_line, ok_len) = status_line(crate::record::Status::Ok);
         let row = Row {
             end_unix_ns: 1_705_314_645_123_456_789,
             site: &site,
@@ -317,27 +242,38 @@ mod tests {
             parent_id: 0,
             self_ns: 241_000_000,
             start_ns: 1_300_000_000,
-            status_line: ok_line,
-            status_len: ok_len,
+            status: &OK,
         };
-        let (panicked, panicked_len) = status_line(crate::record::Status::Panicked);
         let nested = Row {
             details: b"",
             parent_id: 1 << 40 | 7,
-            status_line: panicked,
-            status_len: panicked_len,
+            status: &PANICKED,
+            ..row
+        };
+        let cancelled = Row {
+            thread: u32::MAX,
+            call_id: u64::MAX,
+            parent_id: u64::MAX,
+            duration_ns: u64::MAX,
+            self_ns: u64::MAX,
+            start_ns: u64::MAX,
+            status: &CANCELLED,
             ..row
         };
         let mut out = Vec::new();
         let mut timestamps = TimestampFormatter::new();
         row.write(&mut timestamps, &mut out);
         nested.write(&mut timestamps, &mut out);
+        cancelled.write(&mut timestamps, &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "2024-01-15T10:30:45.123456Z,update_policy,training,245.670001,\
              \"updates=8, policy_loss=0.1234\",ppo_trainer,1,1099511627783,,241.000000,1300000000,ok\n\
              2024-01-15T10:30:45.123456Z,update_policy,training,245.670001,\
-             ,ppo_trainer,1,1099511627783,1099511627783,241.000000,1300000000,panicked\n"
+             ,ppo_trainer,1,1099511627783,1099511627783,241.000000,1300000000,panicked\n\
+             2024-01-15T10:30:45.123456Z,update_policy,training,18446744073709.551615,\
+             \"updates=8, policy_loss=0.1234\",ppo_trainer,4294967295,18446744073709551615,\
+             18446744073709551615,18446744073709.551615,18446744073709551615,cancelled\n"
         );
         assert_eq!(HEADER.split(',').count(), 12);
     }
@@ -347,7 +283,9 @@ mod tests {
         let name = "a_rather_long_operation_name_that_spans_several_blocks";
         let site = SiteText::new(name, "phase, with comma", "c");
         let mut out = vec![0u8; 128];
+        // SAFETY: 128 bytes are writable, more than the padded text (80 bytes).
         let end = unsafe { site.operation_phase.copy_to(out.as_mut_ptr()) };
+        // SAFETY: `copy_to` returns a pointer into `out`, after its start.
         let len = unsafe { end.offset_from(out.as_ptr()) } as usize;
         assert_eq!(
             std::str::from_utf8(&out[..len]).unwrap(),

@@ -1,5 +1,5 @@
-//! Per-site statistics merged across threads: the JSON summary of each component, and the
-//! in-process snapshot.
+//! Each component's JSON summary (`<stem>_timing_summary.json`), rendered from the statistics,
+//! the outputs' counters and the session's facts it is handed.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -8,35 +8,33 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock::ClockKind;
 use crate::error::Error;
 use crate::histogram::RELATIVE_ERROR;
-use crate::session::{self, SessionShared};
-use crate::site::{Site, site_table};
+use crate::output::Output;
+use crate::site::Site;
+use crate::state::Mode;
 use crate::stats::Stats;
 use crate::timestamp::TimestampFormatter;
-use crate::writer::WriterState;
 
-/// Every site's statistics so far: the writer's (full mode), exited threads' and live threads'
-/// (summary mode). Call with the writer lock held.
-fn merged_stats(session: &SessionShared, writer: &WriterState) -> Vec<Stats> {
-    let sites = site_table().len();
-    let mut merged = vec![Stats::default(); sites];
-    for (site, stats) in merged.iter_mut().enumerate() {
-        if let Some(full) = writer.stats.get(site) {
-            stats.merge(full);
-        }
-        if let Some(retired) = writer.retired.get(site) {
-            stats.merge(retired);
-        }
-    }
-    for thread in session.threads_snapshot() {
-        for (site, stats) in merged.iter_mut().enumerate() {
-            if let Some(table) = thread.table(site) {
-                stats.merge_atomic(table);
-            }
-        }
-    }
-    merged
+/// What the summaries say about the session as a whole.
+pub(crate) struct SessionFacts {
+    pub mode: Mode,
+    pub clock: ClockKind,
+    /// Since the session started.
+    pub elapsed: Duration,
+    /// When the summaries are written.
+    pub now_unix_ns: u64,
+}
+
+/// What the summaries are made of: statistics by site index (as `sites`), and the names of the
+/// threads by their `thread` column.
+pub(crate) struct SummaryInput<'a> {
+    pub facts: SessionFacts,
+    pub sites: &'a [&'static Site],
+    pub stats: &'a [Stats],
+    pub outputs: &'a [Output],
+    pub thread_names: &'a BTreeMap<u32, Option<String>>,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -121,35 +119,27 @@ impl OperationSummary {
     }
 }
 
-/// Writes each component's `<stem>_timing_summary.json`, listing every registered site of the
-/// component (count 0 for those never called). Sites sharing a name are merged under it.
-pub(crate) fn write_summaries(
-    session: &SessionShared,
-    writer: &mut WriterState,
-) -> Result<(), Error> {
-    let stats = merged_stats(session, writer);
-    let sites = site_table();
-    let generated_at = TimestampFormatter::new().format(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
-    let threads: BTreeMap<String, Option<&str>> = writer
+/// Writes each output's summary, listing every site of its component (count 0 for those never
+/// called); sites sharing a name are merged under it. Every summary is attempted; the first
+/// failure is returned.
+pub(crate) fn write_summaries(input: &SummaryInput<'_>) -> Result<(), Error> {
+    let generated_at = TimestampFormatter::new().format(input.facts.now_unix_ns);
+    let threads: BTreeMap<String, Option<&str>> = input
         .thread_names
         .iter()
         .map(|(index, name)| (index.to_string(), name.as_deref()))
         .collect();
     let mut first_error = None;
-    for output in &writer.outputs {
+    for output in input.outputs {
         let mut operations: BTreeMap<&'static str, (OperationSummary, Stats)> = BTreeMap::new();
-        for (index, site) in sites.iter().enumerate() {
+        for (site, stats) in input.sites.iter().zip(input.stats) {
             if site.component() != output.component {
                 continue;
             }
             let (operation, merged) = operations
                 .entry(site.name())
                 .or_insert_with(|| (OperationSummary::new(site), Stats::default()));
-            merged.merge(&stats[index]);
+            merged.merge(stats);
             operation.sites.push(SiteLocation {
                 module_path: site.module_path(),
                 file: site.file(),
@@ -160,9 +150,9 @@ pub(crate) fn write_summaries(
         let summary = ComponentSummary {
             component: &output.component,
             generated_at: generated_at.clone(),
-            mode: session.mode.as_str(),
-            clock: session.clock.as_str(),
-            session_ms: session.started.elapsed().as_nanos() as f64 / 1e6,
+            mode: input.facts.mode.as_str(),
+            clock: input.facts.clock.as_str(),
+            session_ms: input.facts.elapsed.as_nanos() as f64 / 1e6,
             histogram_relative_error: RELATIVE_ERROR,
             rows_written: output.rows_written,
             rows_lost: output.rows_lost,
@@ -186,7 +176,6 @@ pub(crate) fn write_summaries(
             });
         }
     }
-    writer.changed = false;
     first_error.map_or(Ok(()), Err)
 }
 
@@ -218,65 +207,6 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     // Directories cannot be opened for syncing there; the rename is as durable as the OS makes it.
     Ok(())
-}
-
-/// One instrumented site's statistics so far in the live session.
-#[derive(Clone, Debug)]
-pub struct OperationStats {
-    pub site: &'static Site,
-    pub count: u64,
-    pub panicked: u64,
-    pub cancelled: u64,
-    pub total: Duration,
-    /// Total minus the time spent in timed calls made directly from these calls.
-    pub self_time: Duration,
-    pub min: Option<Duration>,
-    pub max: Option<Duration>,
-    pub mean: Option<Duration>,
-    /// Percentiles are within `histogram_relative_error` of the exact nearest-rank values.
-    pub median: Option<Duration>,
-    pub p95: Option<Duration>,
-    pub p99: Option<Duration>,
-}
-
-/// Statistics of every registered site, after taking in everything recorded so far (which also
-/// writes pending rows). Empty when no session is live.
-pub fn snapshot() -> Vec<OperationStats> {
-    let Some(session) = session::current() else {
-        return Vec::new();
-    };
-    let mut writer = session.lock_writer();
-    if session.mode != crate::Mode::Off {
-        let _ = session.flush_locked(&mut writer, false);
-    }
-    let stats = merged_stats(&session, &writer);
-    site_table()
-        .iter()
-        .zip(stats)
-        .map(|(site, stats)| {
-            let nanos = Duration::from_nanos;
-            let recorded = |value: u64| (stats.count > 0).then(|| nanos(value));
-            OperationStats {
-                site,
-                count: stats.count,
-                panicked: stats.panicked,
-                cancelled: stats.cancelled,
-                total: nanos(stats.total_ns),
-                self_time: nanos(stats.self_ns),
-                min: recorded(stats.min_ns),
-                max: recorded(stats.max_ns),
-                mean: recorded(stats.total_ns / stats.count.max(1)),
-                median: stats.percentile(0.5).map(nanos),
-                p95: stats.percentile(0.95).map(nanos),
-                p99: stats.percentile(0.99).map(nanos),
-            }
-        })
-        .collect()
-}
-
-/// The bound on the relative error of reported percentiles.
-pub fn histogram_relative_error() -> f64 {
-    RELATIVE_ERROR
 }
 
 #[cfg(test)]

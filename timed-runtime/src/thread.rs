@@ -1,12 +1,12 @@
 //! What a recording thread shares with the writer for one session: its rings (full mode) or
 //! its per-site statistics (summary mode), and whether it has exited.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering, fence};
 use std::thread::Thread;
 use std::time::Duration;
 
-use crate::details::Detail;
-use crate::record::Record;
+use crate::record::{Detail, Record};
 use crate::ring::Ring;
 use crate::state::Mode;
 use crate::stats::AtomicStats;
@@ -81,24 +81,36 @@ impl ThreadShared {
         }
     }
 
-    /// The statistics this thread keeps for `site`, if it has called it.
+    /// The statistics this thread keeps for `site`, if it has called it: the writer's view.
     pub(crate) fn table(&self, site: usize) -> Option<&AtomicStats> {
         let pointer = self.tables.get(site)?.load(Ordering::Acquire);
-        // SAFETY: non-null pointers come from `Box::into_raw` and live until `self` drops.
+        // SAFETY: a non-null slot holds a pointer from `Box::into_raw` (`insert_table`),
+        // published with a release store that this acquire load pairs with, so the statistics
+        // are initialised; they are freed only by `drop`, which `&self` rules out meanwhile.
         unsafe { pointer.as_ref() }
     }
 
-    /// The owning thread's view: allocates the site's statistics on first use.
+    /// The owning thread's view: `None` until `insert_table` for the site (or if the site has no
+    /// slot). Only the owning thread stores into its slots, so a relaxed load sees its own store.
     #[inline(always)]
-    pub(crate) fn table_or_insert(&self, site: usize) -> Option<&AtomicStats> {
-        let slot = self.tables.get(site)?;
-        let mut pointer = slot.load(Ordering::Relaxed);
-        if pointer.is_null() {
-            pointer = Box::into_raw(Box::new(AtomicStats::new()));
-            slot.store(pointer, Ordering::Release);
-        }
-        // SAFETY: as in `table`.
+    pub(crate) fn own_table(&self, site: usize) -> Option<&AtomicStats> {
+        let pointer = self.tables.get(site)?.load(Ordering::Relaxed);
+        // SAFETY: as in `table`; the pointer was stored by this very thread.
         unsafe { pointer.as_ref() }
+    }
+
+    /// Allocates the statistics of the site's first call on this thread. Only the owning thread
+    /// may call this (it is the only writer of its slots).
+    #[cold]
+    pub(crate) fn insert_table(&self, site: usize) -> Option<&AtomicStats> {
+        let slot = self.tables.get(site)?;
+        if slot.load(Ordering::Relaxed).is_null() {
+            slot.store(
+                Box::into_raw(Box::new(AtomicStats::new())),
+                Ordering::Release,
+            );
+        }
+        self.own_table(site)
     }
 }
 
@@ -107,9 +119,43 @@ impl Drop for ThreadShared {
         for slot in self.tables.iter_mut() {
             let pointer = *slot.get_mut();
             if !pointer.is_null() {
-                // SAFETY: allocated by `table_or_insert`, freed once, here.
+                // SAFETY: a non-null slot holds a pointer from `Box::into_raw` in `insert_table`,
+                // stored once; `&mut self` means no `&AtomicStats` from `table` is still alive,
+                // and this is the only place that frees it.
                 drop(unsafe { Box::from_raw(pointer) });
             }
         }
     }
+}
+
+thread_local! {
+    /// This thread is taking every thread's records (it holds the writer lock).
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as the one taking records from the rings until dropped. A producer on this
+/// thread must then never wait for ring space: only this thread could make it.
+pub(crate) struct Writing {
+    was: bool,
+}
+
+impl Writing {
+    pub(crate) fn mark() -> Writing {
+        Writing {
+            was: WRITING
+                .try_with(|writing| writing.replace(true))
+                .unwrap_or(true),
+        }
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        let _ = WRITING.try_with(|writing| writing.set(self.was));
+    }
+}
+
+/// Whether this thread is taking records from the rings (see `Writing`).
+pub(crate) fn is_writing() -> bool {
+    WRITING.try_with(Cell::get).unwrap_or(false)
 }

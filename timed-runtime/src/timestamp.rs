@@ -2,6 +2,11 @@
 //! because the writer prints one per row: the date and time of day are reformatted only when the
 //! second changes.
 
+use crate::digits::put_six_digits;
+
+/// The bytes `TimestampFormatter::put` may write (it writes 27, with one fixed-size copy of 32).
+pub(crate) const TIMESTAMP_SPACE: usize = 32;
+
 /// `YYYY-MM-DDTHH:MM:SS` for a Unix second.
 fn format_second(unix_second: u64, out: &mut [u8; 19]) {
     let days = (unix_second / 86_400) as i64;
@@ -39,14 +44,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 pub(crate) struct TimestampFormatter {
     second: u64,
     /// `YYYY-MM-DDTHH:MM:SS.` and padding, for one fixed-size copy.
-    text: [u8; 32],
+    text: [u8; TIMESTAMP_SPACE],
 }
 
 impl TimestampFormatter {
     pub(crate) fn new() -> TimestampFormatter {
         let mut formatter = TimestampFormatter {
             second: 0,
-            text: [0; 32],
+            text: [0; TIMESTAMP_SPACE],
         };
         formatter.set_second(0);
         formatter
@@ -60,29 +65,31 @@ impl TimestampFormatter {
         self.second = second;
     }
 
-    /// Writes the 27-byte timestamp; returns the end.
+    /// Writes the 27-byte timestamp; returns its end.
     ///
     /// # Safety
-    /// `out` must have 32 writable bytes.
+    /// `out` must be valid for writes of `TIMESTAMP_SPACE` bytes.
     #[inline(always)]
     pub(crate) unsafe fn put(&mut self, out: *mut u8, unix_ns: u64) -> *mut u8 {
         let second = unix_ns / 1_000_000_000;
         if second != self.second {
             self.set_second(second);
         }
-        // SAFETY: 32 bytes reserved by the caller; 20 + 6 + 1 used.
+        // SAFETY: the copy writes TIMESTAMP_SPACE bytes from `text` (its exact size, a separate
+        // allocation from `out`); the microseconds and `Z` then overwrite bytes 20..27 of them.
+        // All within the caller's range.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.text.as_ptr(), out, 32);
+            std::ptr::copy_nonoverlapping(self.text.as_ptr(), out, TIMESTAMP_SPACE);
             let micros = (unix_ns / 1_000 % 1_000_000) as u32;
-            let end = crate::row::put_six_digits(out.add(20), micros);
-            *end = b'Z';
+            let end = put_six_digits(out.add(20), micros);
+            end.write(b'Z');
             end.add(1)
         }
     }
 
     pub(crate) fn format(&mut self, unix_ns: u64) -> String {
-        let mut out = vec![0u8; 32];
-        // SAFETY: 32 bytes available.
+        let mut out = vec![0u8; TIMESTAMP_SPACE];
+        // SAFETY: `out` has TIMESTAMP_SPACE writable bytes; `put` returns a pointer into it.
         let len = unsafe {
             let end = self.put(out.as_mut_ptr(), unix_ns);
             end.offset_from(out.as_ptr()) as usize

@@ -1,175 +1,61 @@
-//! The writer: takes every thread's published records, formats them as rows of their
-//! component's log, and keeps the per-site statistics of full mode. It runs on the background
-//! thread and, for an explicit flush, on the flushing thread (one at a time, under a lock).
+//! The writer: takes every thread's published records in batches and hands each batch to what
+//! the session produces from it: the rows of the component logs, and full mode's per-site
+//! statistics. It runs on the background thread and, for an explicit flush, on the flushing
+//! thread (one at a time, under the session's writer lock).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::clock::Epoch;
-use crate::config::Config;
-use crate::details::Detail;
-use crate::error::Error;
-use crate::record::Record;
-use crate::ring::Ring;
-use crate::row::{self, Row, SiteText};
-use crate::session::SessionShared;
+use crate::output::{Output, WRITE_CHUNK};
+use crate::record::{Detail, Record, Status};
+use crate::row::{self, Row, SiteText, StatusText};
 use crate::site::Site;
 use crate::stats::Stats;
 use crate::thread::ThreadShared;
 use crate::timestamp::TimestampFormatter;
 
-/// Rows are written to the file in chunks of about this size.
-const WRITE_CHUNK: usize = 1 << 20;
-
-/// One component's log file and summary.
-pub(crate) struct Output {
-    pub component: String,
-    pub log_path: PathBuf,
-    pub summary_path: PathBuf,
-    file: Option<File>,
-    buffer: Vec<u8>,
-    pending_rows: u64,
-    pub rows_written: u64,
-    pub rows_lost: u64,
-    pub write_errors: u64,
-    pub last_error: Option<String>,
-    /// The last failed write stopped inside a row.
-    torn: bool,
+/// Records taken from one thread's rings in one go, with their details: what every consumer of
+/// the writer is handed (today the logs and the statistics; an exporter would be one more).
+#[derive(Default)]
+pub(crate) struct Batch {
+    /// The `thread` column of the thread the records come from.
+    pub thread: u32,
+    pub records: Vec<Record>,
+    /// The records' details in order: the first `records[0].details` belong to the first
+    /// record, the next `records[1].details` to the second, and so on.
+    pub details: Vec<Detail>,
 }
 
-impl Output {
-    fn open(config: &Config, component: &str) -> Result<Output, Error> {
-        let stems = config.stems_for(component)?;
-        let log_path = config.dir.join(format!("{}_timing.log", stems.log));
-        let summary_path = config
-            .dir
-            .join(format!("{}_timing_summary.json", stems.summary));
-        let mut options = OpenOptions::new();
-        options.create(true);
-        if config.append {
-            options.append(true);
-        } else {
-            options.write(true).truncate(true);
-        }
-        let file = options.open(&log_path).map_err(|source| Error::Open {
-            path: log_path.clone(),
-            source,
-        })?;
-        let empty = file.metadata().map(|m| m.len() == 0).unwrap_or(true);
-        let mut output = Output {
-            component: component.to_owned(),
-            log_path,
-            summary_path,
-            file: Some(file),
-            buffer: Vec::with_capacity(WRITE_CHUNK + 4096),
-            pending_rows: 0,
-            rows_written: 0,
-            rows_lost: 0,
-            write_errors: 0,
-            last_error: None,
-            torn: false,
-        };
-        if empty || !config.append {
-            output.buffer.extend_from_slice(row::HEADER.as_bytes());
-        }
-        output.write_pending().map_err(|source| Error::Write {
-            path: output.log_path.clone(),
-            source,
-        })?;
-        Ok(output)
-    }
+/// At most this many records per batch: bounds the batch's memory, and frees ring space for a
+/// waiting producer sooner.
+const BATCH: usize = 1024;
 
-    /// Hands the buffered rows to the OS. A failed write loses the rows it did not complete
-    /// (counted), never the program: the buffer is cleared either way so memory stays bounded on
-    /// a failing disk. A row torn by a failure is closed with a newline at the next successful
-    /// write, so it cannot swallow the row after it.
-    fn write_pending(&mut self) -> io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let Some(file) = &mut self.file else {
-            self.rows_lost += self.pending_rows;
-            self.buffer.clear();
-            self.pending_rows = 0;
-            return Err(io::Error::other("the log file is closed"));
-        };
-        if self.torn {
-            if let Err(error) = file.write_all(b"\n") {
-                return Err(self.lose_pending(0, error));
-            }
-            self.torn = false;
-        }
-        let mut written = 0;
-        while written < self.buffer.len() {
-            match file.write(&self.buffer[written..]) {
-                Ok(0) => {
-                    let error = io::Error::new(io::ErrorKind::WriteZero, "the disk took no bytes");
-                    return Err(self.lose_pending(written, error));
-                }
-                Ok(n) => written += n,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(self.lose_pending(written, error)),
-            }
-        }
-        self.rows_written += self.pending_rows;
-        self.buffer.clear();
-        self.pending_rows = 0;
-        Ok(())
-    }
-
-    /// Accounts for a write that stopped after `written` bytes of the buffer.
-    fn lose_pending(&mut self, written: usize, error: io::Error) -> io::Error {
-        let complete = self.buffer[..written]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        // The header, when still in the buffer, is not a row.
-        let header = u64::from(self.buffer.starts_with(row::HEADER.as_bytes()));
-        let complete_rows = complete.saturating_sub(header).min(self.pending_rows);
-        self.rows_written += complete_rows;
-        self.rows_lost += self.pending_rows - complete_rows;
-        self.torn = written > 0 && self.buffer[written - 1] != b'\n';
-        self.write_errors += 1;
-        self.last_error = Some(error.to_string());
-        self.buffer.clear();
-        self.pending_rows = 0;
-        error
-    }
-}
-
-pub(crate) struct WriterState {
+pub(crate) struct Writer {
     pub outputs: Vec<Output>,
+    /// The session's start, to print ticks as times.
+    epoch: Epoch,
+    /// Index into `outputs`, by site index.
     site_output: Vec<usize>,
     site_text: Vec<SiteText>,
     /// Full mode's statistics, by site index.
-    pub stats: Vec<Stats>,
+    stats: Vec<Stats>,
     /// Summary mode's statistics of threads that have exited, by site index.
-    pub retired: Vec<Stats>,
+    retired: Vec<Stats>,
     pub thread_names: BTreeMap<u32, Option<String>>,
     timestamps: TimestampFormatter,
     details_text: String,
     details_field: Vec<u8>,
+    batch: Batch,
     /// Something was recorded since the summaries were last written.
     pub changed: bool,
 }
 
-impl WriterState {
-    /// Opens (and truncates, unless appending) one log per component: every component that has
-    /// a site, and every component the configuration names.
-    pub(crate) fn open(config: &Config, sites: &[&'static Site]) -> Result<WriterState, Error> {
-        let components: BTreeSet<&str> = sites
-            .iter()
-            .map(|site| site.component())
-            .chain(config.stems.keys().map(String::as_str))
-            .collect();
-        let outputs = components
-            .iter()
-            .map(|component| Output::open(config, component))
-            .collect::<Result<Vec<_>, _>>()?;
+impl Writer {
+    /// A writer into `outputs`, one per component; each site's rows go to its component's.
+    pub(crate) fn new(outputs: Vec<Output>, sites: &[&'static Site], epoch: Epoch) -> Writer {
         let site_output = sites
             .iter()
             .map(|site| {
@@ -179,8 +65,9 @@ impl WriterState {
                     .unwrap_or(0)
             })
             .collect();
-        Ok(WriterState {
+        Writer {
             outputs,
+            epoch,
             site_output,
             site_text: sites
                 .iter()
@@ -192,110 +79,126 @@ impl WriterState {
             timestamps: TimestampFormatter::new(),
             details_text: String::new(),
             details_field: Vec::new(),
-            changed: false,
-        })
-    }
-
-    /// A state with no files, for sessions in `off` mode.
-    pub(crate) fn empty() -> WriterState {
-        WriterState {
-            outputs: Vec::new(),
-            site_output: Vec::new(),
-            site_text: Vec::new(),
-            stats: Vec::new(),
-            retired: Vec::new(),
-            thread_names: BTreeMap::new(),
-            timestamps: TimestampFormatter::new(),
-            details_text: String::new(),
-            details_field: Vec::new(),
+            batch: Batch::default(),
             changed: false,
         }
     }
 
-    /// Takes everything every thread has published, and retires threads that have exited.
-    pub(crate) fn drain(&mut self, session: &SessionShared) {
-        for thread in session.threads_snapshot() {
+    /// Takes everything the threads have published. Returns the threads that had exited: they
+    /// are now fully drained, and their statistics kept.
+    pub(crate) fn drain(&mut self, threads: &[Arc<ThreadShared>]) -> Vec<Arc<ThreadShared>> {
+        let mut exited = Vec::new();
+        for thread in threads {
             // Read before draining: whatever an exited thread pushed is then visible.
-            let exited = thread.exited.load(Ordering::Acquire);
+            let has_exited = thread.exited.load(Ordering::Acquire);
             self.thread_names
                 .entry(thread.index)
                 .or_insert_with(|| thread.name.clone());
-            self.drain_rings(&thread, &session.epoch);
-            if exited {
-                self.retire(&thread);
-                session.forget_thread(&thread);
+            self.drain_thread(thread);
+            if has_exited {
+                self.retire(thread);
+                exited.push(Arc::clone(thread));
             }
         }
+        exited
     }
 
-    fn drain_rings(&mut self, thread: &ThreadShared, epoch: &Epoch) {
+    fn drain_thread(&mut self, thread: &ThreadShared) {
         let (Some(records), Some(details)) = (&thread.records, &thread.details) else {
             return;
         };
-        const BATCH: usize = 1024;
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.thread = thread.index;
         loop {
-            // SAFETY: the writer lock makes this the only consumer.
-            let taken = unsafe {
-                records.consume(BATCH, |record| {
-                    self.write_record(thread.index, record, details, epoch);
-                })
-            };
+            batch.records.clear();
+            batch.details.clear();
+            // SAFETY: the caller holds the session's writer lock (this `&mut Writer` lives inside
+            // it), so this is the only thread consuming these rings.
+            let taken = unsafe { records.consume(BATCH, |record| batch.records.push(record)) };
+            let detail_count: usize = batch
+                .records
+                .iter()
+                .map(|record| usize::from(record.details))
+                .sum();
+            if detail_count > 0 {
+                // SAFETY: as above. A record's details were published before the record, so all
+                // of this batch's are there.
+                unsafe { details.consume(detail_count, |detail| batch.details.push(detail)) };
+            }
             thread.wake_if_room();
+            self.deliver(&batch);
             if taken < BATCH {
                 break;
             }
         }
+        batch.records.clear();
+        batch.details.clear();
+        self.batch = batch;
     }
 
-    fn write_record(&mut self, thread: u32, record: Record, details: &Ring<Detail>, epoch: &Epoch) {
-        self.details_field.clear();
-        if record.details > 0 {
-            self.format_details(record.details, details);
-        }
-        let Some(site) = record.site.index() else {
+    /// Hands one batch to each consumer.
+    fn deliver(&mut self, batch: &Batch) {
+        if batch.records.is_empty() {
             return;
-        };
+        }
         self.changed = true;
-        self.stats[site].record(record.duration_ns, record.self_ns, record.status);
-        let start_ns = epoch.since(record.start_ticks);
-        let status_line = row::status_line(record.status);
-        let row = Row {
-            end_unix_ns: epoch.unix_ns + start_ns + record.duration_ns,
-            site: &self.site_text[site],
-            duration_ns: record.duration_ns,
-            details: &self.details_field,
-            thread,
-            call_id: record.call_id,
-            parent_id: record.parent_id,
-            self_ns: record.self_ns,
-            start_ns,
-            status_line: status_line.0,
-            status_len: status_line.1,
-        };
-        let output = &mut self.outputs[self.site_output[site]];
-        row.write(&mut self.timestamps, &mut output.buffer);
-        output.pending_rows += 1;
-        if output.buffer.len() >= WRITE_CHUNK {
-            let _ = output.write_pending();
+        self.fold_statistics(batch);
+        self.write_rows(batch);
+    }
+
+    fn fold_statistics(&mut self, batch: &Batch) {
+        for record in &batch.records {
+            if let Some(stats) = record
+                .site
+                .index()
+                .and_then(|site| self.stats.get_mut(site))
+            {
+                stats.record(record.duration_ns, record.self_ns, record.status);
+            }
         }
     }
 
-    fn format_details(&mut self, count: u16, details: &Ring<Detail>) {
-        let text = &mut self.details_text;
-        text.clear();
-        // SAFETY: the writer lock makes this the only consumer; a record's details were
-        // published before the record.
-        unsafe {
-            details.consume(usize::from(count), |detail| {
-                if !text.is_empty() {
-                    text.push_str(", ");
-                }
-                let _ = write!(text, "{}={}", detail.key, detail.value);
-            })
-        };
-        row::push_field(&mut self.details_field, text);
+    fn write_rows(&mut self, batch: &Batch) {
+        let mut details = batch.details.as_slice();
+        for record in &batch.records {
+            let (own, rest) = details.split_at(usize::from(record.details).min(details.len()));
+            details = rest;
+            let Some(site) = record.site.index() else {
+                continue;
+            };
+            let (Some(site_text), Some(&output)) =
+                (self.site_text.get(site), self.site_output.get(site))
+            else {
+                continue;
+            };
+            self.details_field.clear();
+            if !own.is_empty() {
+                format_details(own, &mut self.details_text, &mut self.details_field);
+            }
+            let start_ns = self.epoch.since(record.start_ticks);
+            let row = Row {
+                end_unix_ns: self.epoch.unix_ns + start_ns + record.duration_ns,
+                site: site_text,
+                duration_ns: record.duration_ns,
+                details: &self.details_field,
+                thread: batch.thread,
+                call_id: record.call_id,
+                parent_id: record.parent_id,
+                self_ns: record.self_ns,
+                start_ns,
+                status: status_text(record.status),
+            };
+            let output = &mut self.outputs[output];
+            row.write(&mut self.timestamps, &mut output.buffer);
+            output.pending_rows += 1;
+            if output.buffer.len() >= WRITE_CHUNK {
+                // A failure is counted in the output and reported at the next flush.
+                let _ = output.write_pending();
+            }
+        }
     }
 
+    /// Keeps the summary-mode statistics of a thread that has exited.
     fn retire(&mut self, thread: &ThreadShared) {
         for (site, retired) in self.retired.iter_mut().enumerate() {
             if let Some(table) = thread.table(site) {
@@ -304,15 +207,35 @@ impl WriterState {
         }
     }
 
-    /// Writes buffered rows to every log; the first failure is returned (all are counted).
-    pub(crate) fn write_files(&mut self) -> Result<(), Error> {
+    /// Every site's statistics so far: full mode's, exited threads' and the live `threads'`.
+    pub(crate) fn merged_stats(&self, threads: &[Arc<ThreadShared>]) -> Vec<Stats> {
+        let mut merged: Vec<Stats> = self
+            .stats
+            .iter()
+            .zip(&self.retired)
+            .map(|(full, retired)| {
+                let mut stats = full.clone();
+                stats.merge(retired);
+                stats
+            })
+            .collect();
+        for thread in threads {
+            for (site, stats) in merged.iter_mut().enumerate() {
+                if let Some(table) = thread.table(site) {
+                    stats.merge_atomic(table);
+                }
+            }
+        }
+        merged
+    }
+
+    /// Writes buffered rows to every log. Returns the first failure with its log's path (all
+    /// are counted in their outputs).
+    pub(crate) fn write_files(&mut self) -> Result<(), (std::path::PathBuf, std::io::Error)> {
         let mut first_error = None;
         for output in &mut self.outputs {
-            if let Err(source) = output.write_pending() {
-                first_error.get_or_insert(Error::Write {
-                    path: output.log_path.clone(),
-                    source,
-                });
+            if let Err(error) = output.write_pending() {
+                first_error.get_or_insert((output.log_path.clone(), error));
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -320,7 +243,27 @@ impl WriterState {
 
     pub(crate) fn close_files(&mut self) {
         for output in &mut self.outputs {
-            output.file = None;
+            output.close();
         }
     }
+}
+
+fn status_text(status: Status) -> &'static StatusText {
+    match status {
+        Status::Ok => &row::OK,
+        Status::Panicked => &row::PANICKED,
+        Status::Cancelled => &row::CANCELLED,
+    }
+}
+
+/// `key=value` pairs joined by `, `, as one escaped field.
+fn format_details(details: &[Detail], text: &mut String, field: &mut Vec<u8>) {
+    text.clear();
+    for detail in details {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "{}={}", detail.key, detail.value);
+    }
+    row::push_field(field, text);
 }

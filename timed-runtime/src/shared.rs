@@ -1,0 +1,287 @@
+//! What the recording threads, the writer and the `Session` handle of one session share: the
+//! registry of recording threads, the call-id counter, the writer behind its lock, and the rules
+//! for getting rows to disk (flush; flush patiently, from a panic hook, an exit handler or a
+//! dying thread). The live session is the one in `CURRENT`: a thread joins it with its first
+//! recorded call.
+
+use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::clock::ClockKind;
+use crate::error::Error;
+use crate::site::site_table;
+use crate::state::Mode;
+use crate::stats::Stats;
+use crate::summary::{self, SessionFacts, SummaryInput};
+use crate::thread::{ThreadShared, Writing};
+use crate::writer::Writer;
+
+pub(crate) struct SessionShared {
+    pub generation: u64,
+    pub mode: Mode,
+    pub clock: ClockKind,
+    pub dir: PathBuf,
+    pub flush_interval: Duration,
+    started: Instant,
+    threads: Mutex<Vec<Arc<ThreadShared>>>,
+    next_thread_index: AtomicU32,
+    /// Call ids are handed to threads in blocks from here; 0 means "no parent".
+    pub call_ids: AtomicU64,
+    writer: Mutex<Writer>,
+    writer_thread: OnceLock<Thread>,
+    /// Cleared at shutdown: a producer facing a full ring then gives up instead of waiting for
+    /// a writer that will not come.
+    pub accepting: AtomicBool,
+    /// Tells the background writer to end.
+    pub stop: AtomicBool,
+}
+
+static CURRENT: Mutex<Option<Arc<SessionShared>>> = Mutex::new(None);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock cannot leave these structures half-updated in a way that
+    // matters more than losing the rows: keep going.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The live session, if any.
+pub(crate) fn current() -> Option<Arc<SessionShared>> {
+    lock(&CURRENT).clone()
+}
+
+/// As `current`, without blocking: for the panic hook and exit handler, which may run while
+/// this thread already holds the lock.
+pub(crate) fn try_current() -> Option<Arc<SessionShared>> {
+    match CURRENT.try_lock() {
+        Ok(guard) => guard.clone(),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner().clone(),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+/// The slot of the live session, held by a session starting (so two cannot) or ending.
+pub(crate) fn lock_current() -> MutexGuard<'static, Option<Arc<SessionShared>>> {
+    lock(&CURRENT)
+}
+
+/// The writer, locked by this thread. While it is held, this thread does not wait for ring
+/// space (it is the one that would have to free it): see `thread::Writing`.
+pub(crate) struct WriterLock<'a> {
+    writer: MutexGuard<'a, Writer>,
+    _writing: Writing,
+}
+
+impl Deref for WriterLock<'_> {
+    type Target = Writer;
+    fn deref(&self) -> &Writer {
+        &self.writer
+    }
+}
+
+impl DerefMut for WriterLock<'_> {
+    fn deref_mut(&mut self) -> &mut Writer {
+        &mut self.writer
+    }
+}
+
+impl SessionShared {
+    pub(crate) fn new(
+        generation: u64,
+        mode: Mode,
+        clock: ClockKind,
+        dir: PathBuf,
+        flush_interval: Duration,
+        writer: Writer,
+    ) -> SessionShared {
+        SessionShared {
+            generation,
+            mode,
+            clock,
+            dir,
+            flush_interval,
+            started: Instant::now(),
+            threads: Mutex::new(Vec::new()),
+            next_thread_index: AtomicU32::new(1),
+            call_ids: AtomicU64::new(1),
+            writer: Mutex::new(writer),
+            writer_thread: OnceLock::new(),
+            accepting: AtomicBool::new(true),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// Adds the calling thread to the session: its rings or statistics tables, which the writer
+    /// drains from now on.
+    pub(crate) fn register_thread(&self) -> Arc<ThreadShared> {
+        let index = self.next_thread_index.fetch_add(1, Ordering::Relaxed);
+        let name = std::thread::current().name().map(str::to_owned);
+        let thread = Arc::new(ThreadShared::new(
+            index,
+            name,
+            self.mode,
+            site_table().len(),
+        ));
+        lock(&self.threads).push(Arc::clone(&thread));
+        thread
+    }
+
+    fn threads(&self) -> Vec<Arc<ThreadShared>> {
+        lock(&self.threads).clone()
+    }
+
+    /// The background writer, woken by producers.
+    pub(crate) fn set_writer_thread(&self, thread: Thread) {
+        let _ = self.writer_thread.set(thread);
+    }
+
+    #[inline]
+    pub(crate) fn wake_writer(&self) {
+        if let Some(writer) = self.writer_thread.get() {
+            writer.unpark();
+        }
+    }
+
+    pub(crate) fn lock_writer(&self) -> WriterLock<'_> {
+        WriterLock {
+            _writing: Writing::mark(),
+            writer: lock(&self.writer),
+        }
+    }
+
+    fn try_lock_writer(&self) -> Option<WriterLock<'_>> {
+        let writer = match self.writer.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(WriterLock {
+            _writing: Writing::mark(),
+            writer,
+        })
+    }
+
+    /// Drains every thread, writes the logs and, if asked, the summaries.
+    pub(crate) fn flush_locked(
+        &self,
+        writer: &mut Writer,
+        with_summaries: bool,
+    ) -> Result<(), Error> {
+        let exited = writer.drain(&self.threads());
+        if !exited.is_empty() {
+            lock(&self.threads)
+                .retain(|thread| !exited.iter().any(|gone| Arc::ptr_eq(gone, thread)));
+        }
+        let logs = writer
+            .write_files()
+            .map_err(|(path, source)| Error::Write { path, source });
+        let summaries = if with_summaries {
+            self.write_summaries(writer)
+        } else {
+            Ok(())
+        };
+        logs.and(summaries)
+    }
+
+    fn write_summaries(&self, writer: &mut Writer) -> Result<(), Error> {
+        let stats = writer.merged_stats(&self.threads());
+        let facts = SessionFacts {
+            mode: self.mode,
+            clock: self.clock,
+            elapsed: self.started.elapsed(),
+            now_unix_ns: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64),
+        };
+        let written = summary::write_summaries(&SummaryInput {
+            facts,
+            sites: site_table(),
+            stats: &stats,
+            outputs: &writer.outputs,
+            thread_names: &writer.thread_names,
+        });
+        writer.changed = false;
+        written
+    }
+
+    /// Every site's statistics, after taking in everything recorded so far (which also writes
+    /// pending rows), by site index.
+    pub(crate) fn statistics(&self) -> Vec<Stats> {
+        let mut writer = self.lock_writer();
+        if self.mode != Mode::Off {
+            // A failed write is counted in its output and reported by the next flush.
+            let _ = self.flush_locked(&mut writer, false);
+        }
+        writer.merged_stats(&self.threads())
+    }
+
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        if self.mode == Mode::Off {
+            return Ok(());
+        }
+        let mut writer = self.lock_writer();
+        self.flush_locked(&mut writer, true)
+    }
+
+    /// Flushes if the writer lock can be had within `patience`: for the panic hook and the
+    /// exit handler, where the lock may be held by this very thread. `last` closes the files.
+    pub(crate) fn flush_patiently(&self, patience: Duration, last: bool) {
+        if self.mode == Mode::Off {
+            return;
+        }
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Some(mut writer) = self.try_lock_writer() {
+                // Best effort on the way out: failures are counted in the outputs.
+                let _ = self.flush_locked(&mut writer, true);
+                if last {
+                    self.accepting.store(false, Ordering::Release);
+                    writer.close_files();
+                }
+                return;
+            }
+            if Instant::now() >= deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The final flush: everything recorded goes to disk, then the files close and producers
+    /// stop waiting for room.
+    pub(crate) fn flush_last(&self) -> Result<(), Error> {
+        let mut writer = self.lock_writer();
+        let result = if self.mode == Mode::Off {
+            Ok(())
+        } else {
+            self.flush_locked(&mut writer, true)
+        };
+        self.accepting.store(false, Ordering::Release);
+        writer.close_files();
+        result
+    }
+
+    /// One line per log that lost rows.
+    pub(crate) fn write_problems(&self) -> Vec<String> {
+        let writer = self.lock_writer();
+        writer
+            .outputs
+            .iter()
+            .filter(|output| output.write_errors > 0)
+            .map(|output| {
+                format!(
+                    "{} rows could not be written to {} ({} failed writes, last: {})",
+                    output.rows_lost,
+                    output.log_path.display(),
+                    output.write_errors,
+                    output.last_error.as_deref().unwrap_or("unknown error")
+                )
+            })
+            .collect()
+    }
+}
