@@ -32,7 +32,7 @@ use crate::ring::{Producer, Ring};
 use crate::shared::{self, SessionShared};
 use crate::site::Site;
 use crate::state::{self, FULL, OFF, SUMMARY};
-use crate::thread::{self, RECORD_RING_CAPACITY, ThreadShared};
+use crate::thread::{RECORD_RING_CAPACITY, ThreadShared};
 
 /// `Local::generation` of a thread that has not joined a session (generations count from 1).
 const NOT_JOINED: u64 = 0;
@@ -521,7 +521,9 @@ pub(crate) fn finish_async(site: &'static Site, mut call: AsyncCall, completed: 
 #[cold]
 #[inline(never)]
 fn join(local: &Local, word: u64) -> bool {
-    if local.generation.get() == BUSY {
+    // Joining takes the runtime's locks: not while this thread holds one (it is inside the
+    // runtime, and the allocator called back).
+    if local.generation.get() == BUSY || shared::holds_lock() {
         return false;
     }
     // Registering allocates, and the previous session's buffers may be freed here.
@@ -703,15 +705,16 @@ impl Producing<'_> {
 
     /// The producer outran the writer. It must not spin or poll: that would take the core from
     /// the writer and charge the wait to the calling thread. It parks until half the ring is
-    /// free. A thread that is itself the writer (flushing) never waits: it would wait for
-    /// itself; the value is then dropped.
+    /// free. A thread holding one of the runtime's locks (flushing, say, when the allocator
+    /// records) never waits: the writer may need that lock to free the room; the value is then
+    /// dropped.
     #[cold]
     #[inline(never)]
     fn push_when_room<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, mut value: T) -> bool {
         // Parking may set up this thread's handle, and a value given up is dropped.
         let _busy = Busy::mark(self.generation);
         loop {
-            if !self.session.accepting.load(Ordering::Acquire) || thread::is_writing() {
+            if !self.session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
                 return false;
             }
             self.session.wake_writer();

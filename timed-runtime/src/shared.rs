@@ -4,6 +4,7 @@
 //! dying thread). The live session is the one in `CURRENT`: a thread joins it with its first
 //! recorded call.
 
+use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -17,7 +18,7 @@ use crate::site::site_table;
 use crate::state::Mode;
 use crate::stats::Stats;
 use crate::summary::{self, SessionFacts, SummaryInput};
-use crate::thread::{ThreadShared, Writing};
+use crate::thread::ThreadShared;
 use crate::writer::Writer;
 
 pub(crate) struct SessionShared {
@@ -42,12 +43,71 @@ pub(crate) struct SessionShared {
 
 static CURRENT: Mutex<Option<Arc<SessionShared>>> = Mutex::new(None);
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+thread_local! {
+    /// How many of the runtime's locks this thread holds.
+    static LOCKS_HELD: Cell<u32> = const { Cell::new(0) };
+}
+
+/// One of the runtime's locks, held by this thread. Code that runs while it is held (the
+/// allocator, which may itself call timed functions) must not take a lock of the runtime again,
+/// nor wait for the writer: `holds_lock` tells the recorder not to join a session (which locks)
+/// or wait for ring space (which the writer frees under its lock) on this thread meanwhile.
+pub(crate) struct Locked<'a, T> {
+    guard: MutexGuard<'a, T>,
+    _held: Held,
+}
+
+struct Held;
+
+impl Held {
+    fn mark() -> Held {
+        let _ = LOCKS_HELD.try_with(|held| held.set(held.get() + 1));
+        Held
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = LOCKS_HELD.try_with(|held| held.set(held.get().saturating_sub(1)));
+    }
+}
+
+/// Whether this thread holds one of the runtime's locks (see `Locked`).
+pub(crate) fn holds_lock() -> bool {
+    LOCKS_HELD.try_with(|held| held.get() > 0).unwrap_or(true)
+}
+
+impl<T> Deref for Locked<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> Locked<'_, T> {
+    let held = Held::mark();
     // A panic while holding a lock cannot leave these structures half-updated in a way that
     // matters more than losing the rows: keep going.
-    mutex
+    let guard = mutex
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Locked { guard, _held: held }
+}
+
+fn try_lock<T>(mutex: &Mutex<T>) -> Option<Locked<'_, T>> {
+    let held = Held::mark();
+    let guard = match mutex.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return None,
+    };
+    Some(Locked { guard, _held: held })
 }
 
 /// The live session, if any.
@@ -58,36 +118,12 @@ pub(crate) fn current() -> Option<Arc<SessionShared>> {
 /// As `current`, without blocking: for the panic hook and exit handler, which may run while
 /// this thread already holds the lock.
 pub(crate) fn try_current() -> Option<Arc<SessionShared>> {
-    match CURRENT.try_lock() {
-        Ok(guard) => guard.clone(),
-        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner().clone(),
-        Err(std::sync::TryLockError::WouldBlock) => None,
-    }
+    try_lock(&CURRENT).and_then(|current| current.clone())
 }
 
 /// The slot of the live session, held by a session starting (so two cannot) or ending.
-pub(crate) fn lock_current() -> MutexGuard<'static, Option<Arc<SessionShared>>> {
+pub(crate) fn lock_current() -> Locked<'static, Option<Arc<SessionShared>>> {
     lock(&CURRENT)
-}
-
-/// The writer, locked by this thread. While it is held, this thread does not wait for ring
-/// space (it is the one that would have to free it): see `thread::Writing`.
-pub(crate) struct WriterLock<'a> {
-    writer: MutexGuard<'a, Writer>,
-    _writing: Writing,
-}
-
-impl Deref for WriterLock<'_> {
-    type Target = Writer;
-    fn deref(&self) -> &Writer {
-        &self.writer
-    }
-}
-
-impl DerefMut for WriterLock<'_> {
-    fn deref_mut(&mut self) -> &mut Writer {
-        &mut self.writer
-    }
 }
 
 impl SessionShared {
@@ -147,23 +183,8 @@ impl SessionShared {
         }
     }
 
-    pub(crate) fn lock_writer(&self) -> WriterLock<'_> {
-        WriterLock {
-            _writing: Writing::mark(),
-            writer: lock(&self.writer),
-        }
-    }
-
-    fn try_lock_writer(&self) -> Option<WriterLock<'_>> {
-        let writer = match self.writer.try_lock() {
-            Ok(guard) => guard,
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
-        Some(WriterLock {
-            _writing: Writing::mark(),
-            writer,
-        })
+    pub(crate) fn lock_writer(&self) -> Locked<'_, Writer> {
+        lock(&self.writer)
     }
 
     /// Drains every thread, writes the logs and, if asked, the summaries.
@@ -236,7 +257,7 @@ impl SessionShared {
         }
         let deadline = Instant::now() + patience;
         loop {
-            if let Some(mut writer) = self.try_lock_writer() {
+            if let Some(mut writer) = try_lock(&self.writer) {
                 // Best effort on the way out: failures are counted in the outputs.
                 let _ = self.flush_locked(&mut writer, true);
                 if last {

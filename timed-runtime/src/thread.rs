@@ -1,7 +1,6 @@
 //! What a recording thread shares with the writer for one session: its rings (full mode) or
 //! its per-site statistics (summary mode), and whether it has exited.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering, fence};
 use std::thread::Thread;
 use std::time::Duration;
@@ -126,36 +125,4 @@ impl Drop for ThreadShared {
             }
         }
     }
-}
-
-thread_local! {
-    /// This thread is taking every thread's records (it holds the writer lock).
-    static WRITING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Marks this thread as the one taking records from the rings until dropped. A producer on this
-/// thread must then never wait for ring space: only this thread could make it.
-pub(crate) struct Writing {
-    was: bool,
-}
-
-impl Writing {
-    pub(crate) fn mark() -> Writing {
-        Writing {
-            was: WRITING
-                .try_with(|writing| writing.replace(true))
-                .unwrap_or(true),
-        }
-    }
-}
-
-impl Drop for Writing {
-    fn drop(&mut self) {
-        let _ = WRITING.try_with(|writing| writing.set(self.was));
-    }
-}
-
-/// Whether this thread is taking records from the rings (see `Writing`).
-pub(crate) fn is_writing() -> bool {
-    WRITING.try_with(Cell::get).unwrap_or(false)
 }
