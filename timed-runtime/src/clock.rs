@@ -48,8 +48,8 @@ pub(crate) fn now() -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
         if HOT.use_tsc.load(Ordering::Relaxed) {
-            // SAFETY: RDTSC exists on every x86_64 CPU; `use_tsc` is set only after checking
-            // that it is invariant.
+            // SAFETY: RDTSC exists on every x86_64 CPU and has no preconditions. (`use_tsc`, set
+            // only once it is known to be invariant, is why its value is worth reading.)
             return unsafe { core::arch::x86_64::_rdtsc() };
         }
     }
@@ -143,8 +143,10 @@ fn kernel_agrees() -> bool {
 fn measure_tsc_q32() -> Option<u64> {
     fn paired() -> (Instant, u64) {
         // Bracket the Instant reading so the tick value sits in its middle.
+        // SAFETY: RDTSC exists on every x86_64 CPU and has no preconditions.
         let before = unsafe { core::arch::x86_64::_rdtsc() };
         let instant = Instant::now();
+        // SAFETY: as above.
         let after = unsafe { core::arch::x86_64::_rdtsc() };
         (instant, before + (after - before) / 2)
     }

@@ -106,8 +106,9 @@ pub(crate) unsafe fn put_ms(out: *mut u8, ns: u64) -> *mut u8 {
 mod tests {
     use super::*;
 
+    /// What `write` puts in a buffer of 64 bytes, more than any of these functions writes.
     fn formatted(write: impl FnOnce(*mut u8) -> *mut u8) -> String {
-        let mut buffer = vec![0u8; 64];
+        let mut buffer = [0u8; 64];
         let start = buffer.as_mut_ptr();
         let end = write(start);
         // SAFETY: the writers return a pointer into `buffer`, at or after its start.
@@ -115,35 +116,37 @@ mod tests {
         String::from_utf8(buffer[..len].to_vec()).unwrap()
     }
 
+    fn u64_text(value: u64) -> String {
+        // SAFETY: `formatted` hands over 64 writable bytes, more than U64_MAX_LEN.
+        formatted(|out| unsafe { put_u64(out, value) })
+    }
+
+    fn ms_text(ns: u64) -> String {
+        // SAFETY: 64 writable bytes, more than MS_MAX_LEN.
+        formatted(|out| unsafe { put_ms(out, ns) })
+    }
+
+    fn six_digits_text(value: u32) -> String {
+        // SAFETY: 64 writable bytes, more than 6.
+        formatted(|out| unsafe { put_six_digits(out, value) })
+    }
+
     #[test]
     fn integers_and_milliseconds_keep_every_digit() {
         for value in [0, 7, 10, 99, 100, 12_345, 1 << 40 | 7, u64::MAX] {
-            // SAFETY: the buffer has 64 bytes, more than U64_MAX_LEN.
-            assert_eq!(
-                formatted(|p| unsafe { put_u64(p, value) }),
-                value.to_string()
-            );
+            assert_eq!(u64_text(value), value.to_string());
         }
         for digits in 1..=20u32 {
-            let value = 10u64.checked_pow(digits - 1).unwrap();
-            // SAFETY: as above.
-            assert_eq!(
-                formatted(|p| unsafe { put_u64(p, value) }).len(),
-                digits as usize
-            );
-            // SAFETY: as above.
-            assert_eq!(
-                formatted(|p| unsafe { put_u64(p, value - 1) }).len(),
-                (digits as usize - 1).max(1)
-            );
+            let power = 10u64.pow(digits - 1);
+            assert_eq!(u64_text(power), power.to_string());
+            assert_eq!(u64_text(power - 1), (power - 1).to_string());
         }
-        // SAFETY: the buffer has 64 bytes, more than MS_MAX_LEN.
-        let ms = |ns| formatted(|p| unsafe { put_ms(p, ns) });
-        assert_eq!(ms(0), "0.000000");
-        assert_eq!(ms(42), "0.000042");
-        assert_eq!(ms(245_670_001), "245.670001");
-        assert_eq!(ms(u64::MAX), "18446744073709.551615");
-        // SAFETY: as above.
-        assert_eq!(formatted(|p| unsafe { put_six_digits(p, 7_080) }), "007080");
+        assert_eq!(u64_text(u64::MAX).len(), U64_MAX_LEN);
+        assert_eq!(ms_text(0), "0.000000");
+        assert_eq!(ms_text(42), "0.000042");
+        assert_eq!(ms_text(245_670_001), "245.670001");
+        assert_eq!(ms_text(u64::MAX), "18446744073709.551615");
+        assert_eq!(six_digits_text(7_080), "007080");
+        assert_eq!(six_digits_text(999_999), "999999");
     }
 }

@@ -33,7 +33,7 @@ pin_project! {
                     let _scope = PollScope::enter(&mut call);
                     this.inner.set(None);
                 }
-                local::finish_async(*this.site, call, false);
+                local::finish_async(this.site, call, false);
             }
         }
     }
@@ -73,7 +73,7 @@ impl<F: Future> Future for TimedFuture<F> {
         if result.is_ready()
             && let Some(call) = this.call.take()
         {
-            local::finish_async(*this.site, call, true);
+            local::finish_async(this.site, call, true);
         }
         result
     }

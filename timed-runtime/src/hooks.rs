@@ -18,7 +18,9 @@ pub(crate) fn install() {
                 session.flush_patiently(Duration::from_secs(1), false);
             }
         }));
-        // SAFETY: registering a plain `extern "C"` function; it never unwinds (see below).
+        // SAFETY: `atexit` takes a function of no arguments with the C ABI, which
+        // `flush_at_exit` is; it is registered once (`INSTALL`), and it never unwinds into the C
+        // runtime that calls it (it catches every panic).
         unsafe { libc::atexit(flush_at_exit) };
     });
 }

@@ -20,10 +20,14 @@ pub(crate) struct Ring<T> {
     tail: Padded,
 }
 
-// SAFETY: slots are handed over through the head/tail protocol: the producer writes a slot only
-// when it is free (before `tail + capacity`) and publishes it with a release store of `head`;
-// the consumer reads only published slots and frees them with a release store of `tail`.
+// SAFETY: a ring owns its values (`T: Send`), and moving it to another thread moves them.
 unsafe impl<T: Send> Send for Ring<T> {}
+// SAFETY: shared between one producer thread and one consumer thread at a time (the callers'
+// obligations on `try_push` and `consume`), a slot is only ever accessed by one of them:
+// the producer writes a slot only when it is free (before `tail + capacity`) and publishes it
+// with a release store of `head`; the consumer reads only slots published so (acquire load of
+// `head`) and frees them with a release store of `tail`, which the producer's acquire load
+// pairs with before it writes the slot again. Values cross threads, hence `T: Send`.
 unsafe impl<T: Send> Sync for Ring<T> {}
 
 /// The producer's private cursor over a ring.
@@ -55,7 +59,7 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Pushes if there is room; gives the value back otherwise.
+    /// Pushes if there is room; gives the value back otherwise. Returns the new head.
     ///
     /// # Safety
     /// Only one thread may ever push to a ring, always with the same `Producer`.
@@ -67,7 +71,10 @@ impl<T> Ring<T> {
                 return Err(value);
             }
         }
-        // SAFETY: the slot is free (checked above) and only this producer writes slots.
+        // SAFETY: the slot at `head` is free: `head - tail <= mask` with a tail loaded with
+        // acquire, so the consumer has finished reading it (or never used it). By the caller's
+        // promise this thread is the only producer, so nothing else writes it, and the consumer
+        // does not read it until the release store of `head` below publishes it.
         unsafe { (*self.slots[producer.head & self.mask].get()).write(value) };
         producer.head += 1;
         self.head.0.store(producer.head, Ordering::Release);
@@ -87,24 +94,38 @@ impl<T> Ring<T> {
     /// Takes up to `limit` published values, oldest first, freeing their slots.
     ///
     /// # Safety
-    /// Only one thread at a time may consume (the writer holds its state lock).
+    /// Only one thread at a time may consume (the writer holds its lock).
     pub(crate) unsafe fn consume(&self, limit: usize, mut each: impl FnMut(T)) -> usize {
-        let head = self.head.0.load(Ordering::Acquire);
-        let mut tail = self.tail.0.load(Ordering::Relaxed);
-        let taken = (head - tail).min(limit);
-        let end = tail + taken;
-        while tail != end {
-            // SAFETY: slots in tail..head were written and published by the producer and are
-            // read exactly once, here, before the tail store frees them.
-            let value = unsafe { (*self.slots[tail & self.mask].get()).assume_init_read() };
-            tail += 1;
-            each(value);
-            if tail & 1023 == 0 {
-                // Free space early so a producer waiting on a full ring resumes sooner.
-                self.tail.0.store(tail, Ordering::Release);
+        /// Frees the slots read so far even if `each` panics, so none is read twice.
+        struct Release<'a> {
+            tail: &'a AtomicUsize,
+            read: usize,
+        }
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.tail.store(self.read, Ordering::Release);
             }
         }
-        self.tail.0.store(tail, Ordering::Release);
+        let head = self.head.0.load(Ordering::Acquire);
+        let start = self.tail.0.load(Ordering::Relaxed);
+        let taken = (head - start).min(limit);
+        let end = start + taken;
+        let mut release = Release {
+            tail: &self.tail.0,
+            read: start,
+        };
+        while release.read != end {
+            // SAFETY: slots in tail..head were written and published by the producer (acquire
+            // load of `head` above), and by the caller's promise this is the only consumer; each
+            // is read once, here, and the tail moves past it (`release`) before any other read.
+            let value = unsafe { (*self.slots[release.read & self.mask].get()).assume_init_read() };
+            release.read += 1;
+            each(value);
+            if release.read & 1023 == 0 {
+                // Free space early so a producer waiting on a full ring resumes sooner.
+                self.tail.0.store(release.read, Ordering::Release);
+            }
+        }
         taken
     }
 }
@@ -114,7 +135,9 @@ impl<T> Drop for Ring<T> {
         let head = *self.head.0.get_mut();
         let mut tail = *self.tail.0.get_mut();
         while tail != head {
-            // SAFETY: unconsumed published values are still initialised; we own the ring now.
+            // SAFETY: slots in tail..head were published and never consumed, so they hold
+            // initialised values; `&mut self` rules out any producer or consumer, and each is
+            // dropped once.
             unsafe { self.slots[tail & self.mask].get_mut().assume_init_drop() };
             tail += 1;
         }
@@ -126,17 +149,30 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    // The tests below push from one thread at a time with one `Producer` per ring, and consume
+    // from one thread at a time: the contracts of `try_push` and `consume`.
+
+    fn push<T>(ring: &Ring<T>, producer: &mut Producer, value: T) -> Result<usize, T> {
+        // SAFETY: see above.
+        unsafe { ring.try_push(producer, value) }
+    }
+
+    fn take<T>(ring: &Ring<T>, limit: usize, each: impl FnMut(T)) -> usize {
+        // SAFETY: see above.
+        unsafe { ring.consume(limit, each) }
+    }
+
     #[test]
     fn fills_drains_and_wraps_in_order() {
         let ring = Ring::with_capacity(4);
         let mut producer = Producer::default();
         for round in 0..3 {
             for i in 0..4 {
-                assert!(unsafe { ring.try_push(&mut producer, round * 10 + i) }.is_ok());
+                assert!(push(&ring, &mut producer, round * 10 + i).is_ok());
             }
-            assert_eq!(unsafe { ring.try_push(&mut producer, 99) }, Err(99));
+            assert_eq!(push(&ring, &mut producer, 99), Err(99));
             let mut seen = Vec::new();
-            assert_eq!(unsafe { ring.consume(usize::MAX, |v| seen.push(v)) }, 4);
+            assert_eq!(take(&ring, usize::MAX, |v| seen.push(v)), 4);
             assert_eq!(seen, (0..4).map(|i| round * 10 + i).collect::<Vec<_>>());
         }
     }
@@ -146,10 +182,10 @@ mod tests {
         let ring = Ring::with_capacity(8);
         let mut producer = Producer::default();
         for i in 0..6 {
-            unsafe { ring.try_push(&mut producer, i) }.unwrap();
+            push(&ring, &mut producer, i).unwrap();
         }
         let mut seen = Vec::new();
-        unsafe { ring.consume(4, |v| seen.push(v)) };
+        take(&ring, 4, |v| seen.push(v));
         assert_eq!(seen, [0, 1, 2, 3]);
         assert_eq!(ring.len(), 2);
     }
@@ -160,8 +196,26 @@ mod tests {
         {
             let ring = Ring::with_capacity(2);
             let mut producer = Producer::default();
-            unsafe { ring.try_push(&mut producer, Arc::clone(&value)) }.unwrap();
+            push(&ring, &mut producer, Arc::clone(&value)).unwrap();
         }
+        assert_eq!(Arc::strong_count(&value), 1);
+    }
+
+    #[test]
+    fn a_consumer_that_panics_never_reads_a_value_twice() {
+        let value = Arc::new(());
+        let ring = Ring::with_capacity(4);
+        let mut producer = Producer::default();
+        for _ in 0..3 {
+            push(&ring, &mut producer, Arc::clone(&value)).unwrap();
+        }
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            take(&ring, usize::MAX, |_| panic!("a bug in the writer"))
+        }));
+        assert!(first.is_err());
+        // The value handed to the panicking consumer was dropped once, and is gone.
+        assert_eq!(ring.len(), 2);
+        assert_eq!(take(&ring, usize::MAX, drop), 2);
         assert_eq!(Arc::strong_count(&value), 1);
     }
 
@@ -174,25 +228,18 @@ mod tests {
             let mut cursor = Producer::default();
             for i in 0..total {
                 let mut value = i;
-                loop {
-                    match unsafe { producer_ring.try_push(&mut cursor, value) } {
-                        Ok(_) => break,
-                        Err(back) => {
-                            value = back;
-                            std::thread::yield_now();
-                        }
-                    }
+                while let Err(back) = push(&producer_ring, &mut cursor, value) {
+                    value = back;
+                    std::thread::yield_now();
                 }
             }
         });
         let mut expected = 0u64;
         while expected < total {
-            unsafe {
-                ring.consume(usize::MAX, |v| {
-                    assert_eq!(v, expected);
-                    expected += 1;
-                })
-            };
+            take(&ring, usize::MAX, |v| {
+                assert_eq!(v, expected);
+                expected += 1;
+            });
         }
         producer.join().unwrap();
     }

@@ -148,9 +148,13 @@ pub(crate) struct Row<'a> {
     pub status: &'static StatusText,
 }
 
+/// Writes one byte; returns the next position.
+///
+/// # Safety
+/// `out` must be valid for a write of one byte.
 #[inline(always)]
 unsafe fn put_byte(out: *mut u8, byte: u8) -> *mut u8 {
-    // SAFETY: the caller reserved the byte (part of `Row::write`'s reservation).
+    // SAFETY: the caller guarantees the byte is writable.
     unsafe {
         out.write(byte);
         out.add(1)

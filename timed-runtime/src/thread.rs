@@ -94,7 +94,9 @@ impl ThreadShared {
     #[inline(always)]
     pub(crate) fn own_table(&self, site: usize) -> Option<&AtomicStats> {
         let pointer = self.tables.get(site)?.load(Ordering::Relaxed);
-        // SAFETY: as in `table`; the pointer was stored by this very thread.
+        // SAFETY: a non-null slot holds a pointer from `Box::into_raw` that this very thread
+        // stored after initialising the statistics (program order makes them visible to it);
+        // they are freed only by `drop`, which `&self` rules out meanwhile.
         unsafe { pointer.as_ref() }
     }
 
