@@ -130,6 +130,43 @@ impl<T> Ring<T> {
     }
 }
 
+impl<T: Copy> Ring<T> {
+    /// Hands up to `limit` published values to `read` without moving them, oldest first, as one
+    /// or two slices (two when they wrap around the end of the ring), then frees their slots.
+    /// Returns how many were read, and what `read` returned.
+    ///
+    /// # Safety
+    /// Only one thread at a time may consume (the writer holds its lock).
+    pub(crate) unsafe fn read_in_place<R>(
+        &self,
+        limit: usize,
+        read: impl FnOnce(&[T], &[T]) -> R,
+    ) -> (usize, R) {
+        let head = self.head.0.load(Ordering::Acquire);
+        let tail = self.tail.0.load(Ordering::Relaxed);
+        let taken = (head - tail).min(limit);
+        let start = tail & self.mask;
+        let first_len = taken.min(self.capacity() - start);
+        let first = &self.slots[start..start + first_len];
+        let second = &self.slots[..taken - first_len];
+        // SAFETY: `UnsafeCell<MaybeUninit<T>>` has the layout of `T` (both are
+        // `repr(transparent)`), so the slices may be viewed as `[T]`. The slots in tail..head are
+        // initialised: the producer wrote them before its release store of `head`, which the
+        // acquire load above pairs with. Nothing writes them while the slices live: the
+        // producer writes only free slots, and these are freed by the tail store below, after
+        // `read` returns; by the caller's promise no other consumer frees them meanwhile.
+        let (first, second) = unsafe {
+            (
+                std::slice::from_raw_parts(first.as_ptr().cast::<T>(), first.len()),
+                std::slice::from_raw_parts(second.as_ptr().cast::<T>(), second.len()),
+            )
+        };
+        let result = read(first, second);
+        self.tail.0.store(tail + taken, Ordering::Release);
+        (taken, result)
+    }
+}
+
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         let head = *self.head.0.get_mut();
@@ -217,6 +254,25 @@ mod tests {
         assert_eq!(ring.len(), 2);
         assert_eq!(take(&ring, usize::MAX, drop), 2);
         assert_eq!(Arc::strong_count(&value), 1);
+    }
+
+    #[test]
+    fn reads_in_place_across_the_wrap_then_frees() {
+        let ring = Ring::with_capacity(4);
+        let mut producer = Producer::default();
+        for i in 0..3 {
+            push(&ring, &mut producer, i).unwrap();
+        }
+        take(&ring, 2, drop);
+        for i in 3..6 {
+            push(&ring, &mut producer, i).unwrap();
+        }
+        // SAFETY: one consumer, as in `take`.
+        let (taken, parts) =
+            unsafe { ring.read_in_place(usize::MAX, |a, b| (a.to_vec(), b.to_vec())) };
+        assert_eq!((taken, parts), (4, (vec![2, 3], vec![4, 5])));
+        assert_eq!(ring.len(), 0);
+        assert!(push(&ring, &mut producer, 6).is_ok());
     }
 
     #[test]

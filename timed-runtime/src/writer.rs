@@ -18,15 +18,25 @@ use crate::thread::ThreadShared;
 use crate::timestamp::TimestampFormatter;
 
 /// Records taken from one thread's rings in one go, with their details: what every consumer of
-/// the writer is handed (today the logs and the statistics; an exporter would be one more).
-#[derive(Default)]
-pub(crate) struct Batch {
+/// the writer is handed (today the statistics and the log rows; an exporter would be one more).
+pub(crate) struct Batch<'a> {
     /// The `thread` column of the thread the records come from.
     pub thread: u32,
-    pub records: Vec<Record>,
-    /// The records' details in order: the first `records[0].details` belong to the first
-    /// record, the next `records[1].details` to the second, and so on.
-    pub details: Vec<Detail>,
+    /// The records, read in place from the ring: one or two runs, oldest first.
+    runs: [&'a [Record]; 2],
+    /// The records' details in order: the first `details` of the first record belong to it, the
+    /// next ones to the second, and so on.
+    pub details: &'a [Detail],
+}
+
+impl<'a> Batch<'a> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = &'a Record> + use<'a> {
+        self.runs[0].iter().chain(self.runs[1])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.runs[0].is_empty() && self.runs[1].is_empty()
+    }
 }
 
 /// At most this many records per batch: bounds the batch's memory, and frees ring space for a
@@ -48,7 +58,8 @@ pub(crate) struct Writer {
     timestamps: TimestampFormatter,
     details_text: String,
     details_field: Vec<u8>,
-    batch: Batch,
+    /// The details of the batch being delivered (taken out of their ring: they own text).
+    batch_details: Vec<Detail>,
     /// Something was recorded since the summaries were last written.
     pub changed: bool,
 }
@@ -79,7 +90,7 @@ impl Writer {
             timestamps: TimestampFormatter::new(),
             details_text: String::new(),
             details_field: Vec::new(),
-            batch: Batch::default(),
+            batch_details: Vec::new(),
             changed: false,
         }
     }
@@ -107,38 +118,41 @@ impl Writer {
         let (Some(records), Some(details)) = (&thread.records, &thread.details) else {
             return;
         };
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.thread = thread.index;
         loop {
-            batch.records.clear();
-            batch.details.clear();
-            // SAFETY: the caller holds the session's writer lock (this `&mut Writer` lives inside
-            // it), so this is the only thread consuming these rings.
-            let taken = unsafe { records.consume(BATCH, |record| batch.records.push(record)) };
-            let detail_count: usize = batch
-                .records
-                .iter()
-                .map(|record| usize::from(record.details))
-                .sum();
-            if detail_count > 0 {
-                // SAFETY: as above. A record's details were published before the record, so all
-                // of this batch's are there.
-                unsafe { details.consume(detail_count, |detail| batch.details.push(detail)) };
-            }
+            let deliver = |first: &[Record], second: &[Record]| {
+                let mut batch_details = std::mem::take(&mut self.batch_details);
+                let detail_count: usize = first
+                    .iter()
+                    .chain(second)
+                    .map(|record| usize::from(record.details))
+                    .sum();
+                if detail_count > 0 {
+                    // SAFETY: the caller holds the session's writer lock (this `&mut Writer`
+                    // lives inside it), so this is the only thread consuming the thread's rings.
+                    // A record's details were published before the record, so all of this
+                    // batch's are there.
+                    unsafe { details.consume(detail_count, |detail| batch_details.push(detail)) };
+                }
+                self.deliver(&Batch {
+                    thread: thread.index,
+                    runs: [first, second],
+                    details: &batch_details,
+                });
+                batch_details.clear();
+                self.batch_details = batch_details;
+            };
+            // SAFETY: as above: the only consumer.
+            let (taken, ()) = unsafe { records.read_in_place(BATCH, deliver) };
             thread.wake_if_room();
-            self.deliver(&batch);
             if taken < BATCH {
                 break;
             }
         }
-        batch.records.clear();
-        batch.details.clear();
-        self.batch = batch;
     }
 
     /// Hands one batch to each consumer.
-    fn deliver(&mut self, batch: &Batch) {
-        if batch.records.is_empty() {
+    fn deliver(&mut self, batch: &Batch<'_>) {
+        if batch.is_empty() {
             return;
         }
         self.changed = true;
@@ -146,8 +160,8 @@ impl Writer {
         self.write_rows(batch);
     }
 
-    fn fold_statistics(&mut self, batch: &Batch) {
-        for record in &batch.records {
+    fn fold_statistics(&mut self, batch: &Batch<'_>) {
+        for record in batch.records() {
             if let Some(stats) = record
                 .site
                 .index()
@@ -158,9 +172,9 @@ impl Writer {
         }
     }
 
-    fn write_rows(&mut self, batch: &Batch) {
-        let mut details = batch.details.as_slice();
-        for record in &batch.records {
+    fn write_rows(&mut self, batch: &Batch<'_>) {
+        let mut details = batch.details;
+        for record in batch.records() {
             let (own, rest) = details.split_at(usize::from(record.details).min(details.len()));
             details = rest;
             let Some(site) = record.site.index() else {
