@@ -52,7 +52,7 @@ fn main() {
         .and_then(|text| text.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (mode, timed) = match mode.as_str() {
+    let (session_mode, timed) = match mode.as_str() {
         "bare" => (Mode::Off, false),
         "off" => (Mode::Off, true),
         "summary" => (Mode::Summary, true),
@@ -60,7 +60,7 @@ fn main() {
         other => panic!("unknown mode {other:?}: bare, off, summary or full"),
     };
     let session = Config::new()
-        .mode(mode)
+        .mode(session_mode)
         .dir(dir.path())
         .ignore_env()
         .init()
@@ -69,4 +69,8 @@ fn main() {
     black_box(timed_call(0));
     calls(n, timed);
     session.finish().expect("the final flush");
+    println!(
+        "instructions: {n} calls in mode {mode}; under callgrind, see this file's header for the \
+         per-call count"
+    );
 }
