@@ -12,7 +12,7 @@ use syn::ext::IdentExt;
 use syn::{AttrStyle, Attribute, Block, ItemFn, LitStr, Signature, Stmt};
 
 use crate::attr::Args;
-use crate::infer::return_type_hint;
+use crate::infer::{return_type_hint, returns_never};
 
 /// The phase of a site whose attribute names none.
 pub(crate) const DEFAULT_PHASE: &str = "default";
@@ -90,6 +90,15 @@ fn sync_body(site: &TokenStream, inner: &[Attribute], block: &Block) -> TokenStr
 
 /// The original body becomes an `async move` block wrapped in a `TimedFuture`, which times the
 /// call from its first poll to its completion on whatever threads poll it.
+///
+/// The `async` block and the function's body both take the user's braces: the function's span
+/// is then the user's alone, as without the attribute, so rustc still reports it as dead code
+/// when nothing calls it and points its notes at the signature. The body returns the awaited
+/// call instead of leaving it as the tail value, which clippy's `implicit_return` would report
+/// in a block with the user's braces; before a value of type `!` a `return` would be
+/// unreachable code, so a `-> !` function keeps the tail (which only that allow-by-default
+/// restriction lint reports, and `match` on the value would not build in edition 2021, where
+/// nothing then says that the `async` block's output is `!`).
 fn async_body(
     site: &TokenStream,
     sig: &Signature,
@@ -98,12 +107,19 @@ fn async_body(
 ) -> TokenStream {
     let span = Span::mixed_site();
     let original = reopened(&[], block, return_type_hint(&sig.output));
-    quote_spanned! {span=>
-        {
-            #(#inner)*
-            ::timed_runtime::__private::TimedFuture::new(#site, async move #original).await
-        }
-    }
+    let call = quote_spanned! {span=>
+        ::timed_runtime::__private::TimedFuture::new(#site, async move #original).await
+    };
+    let call = if returns_never(&sig.output) {
+        call
+    } else {
+        quote_spanned!(span=> return #call;)
+    };
+    let mut body = TokenStream::new();
+    block.brace_token.surround(&mut body, |body| {
+        body.extend(quote!(#(#inner)* #call));
+    });
+    body
 }
 
 /// The user's block with `first` as its first statement: its own braces, then `inner`, the

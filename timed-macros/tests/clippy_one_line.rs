@@ -91,6 +91,14 @@ extern "C" fn c_add(a: i32, b: i32) -> i32 { a.wrapping_add(b) }
 
 #[rustfmt::skip]
 #[timed]
+async fn async_noop() {}
+
+#[rustfmt::skip]
+#[timed]
+async fn async_never(message: &str) -> ! { panic!("{message}") }
+
+#[rustfmt::skip]
+#[timed]
 async fn async_double(value: u32) -> u32 { value * 2 }
 
 #[rustfmt::skip]
@@ -190,9 +198,17 @@ fn every_one_line_form_returns_what_it_did_without_the_attribute() {
     let mut out = Vec::new();
     push(&mut out);
     block_on(async_unit(&mut out));
+    block_on(async_noop());
     assert_eq!(out, [1, 2]);
     assert_eq!(
         std::panic::catch_unwind(|| never("stop"))
+            .unwrap_err()
+            .downcast_ref::<String>()
+            .map(String::as_str),
+        Some("stop")
+    );
+    assert_eq!(
+        std::panic::catch_unwind(|| block_on(async_never("stop")))
             .unwrap_err()
             .downcast_ref::<String>()
             .map(String::as_str),

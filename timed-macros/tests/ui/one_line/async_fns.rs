@@ -1,4 +1,4 @@
-//! `async fn`s whose body is written on one line: free, generic, `?` and `impl Trait`
+//! `async fn`s whose body is written on one line: free, generic, `?`, `impl Trait` and `!`
 //! returns, `.await` tails, methods with every receiver, trait impls and default bodies. No
 //! warning the same code without the attribute lacks, in edition 2024 (`tests/ui.rs`) and 2021
 //! (`tests/edition2021`).
@@ -25,6 +25,10 @@ async fn noop() {}
 #[rustfmt::skip]
 #[timed]
 async fn push(out: &mut Vec<u32>) { out.push(1) }
+
+#[rustfmt::skip]
+#[timed]
+async fn never(message: &str) -> ! { panic!("{message}") }
 
 #[rustfmt::skip]
 #[timed]
@@ -117,6 +121,8 @@ fn main() {
     let mut out = Vec::new();
     block_on(push(&mut out));
     assert_eq!(out, [1]);
+    let failed = std::panic::catch_unwind(|| block_on(never("stop"))).unwrap_err();
+    assert_eq!(failed.downcast_ref::<String>().map(String::as_str), Some("stop"));
     assert_eq!(block_on(awaited(2)), 5);
     assert_eq!(block_on(yielding(6)), 6);
     assert_eq!(block_on(parse("7")), Ok(7));
@@ -168,5 +174,6 @@ fn main() {
     ] {
         support::assert_calls(name, calls, 0, 0);
     }
-    assert_eq!(support::site_names().len(), 21);
+    support::assert_calls("never", 0, 1, 0);
+    assert_eq!(support::site_names().len(), 22);
 }
