@@ -1,4 +1,5 @@
-//! The return-type hint an `async fn`'s body needs once it is moved into an `async` block.
+//! What an `async fn`'s declared return type asks of the expansion: the hint its body needs
+//! once it is moved into an `async` block, and whether it is `!`.
 //!
 //! rustc gives an `async fn`'s body the declared return type, so `?` knows which error to
 //! convert to and `return Box::new(e)` coerces to `Box<dyn Error>`. An `async` block has no
@@ -10,7 +11,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{ReturnType, Type, TypeInfer};
+use syn::{ReturnType, Type, TypeGroup, TypeInfer, TypeParen};
 
 /// Statements to put first in the async block, or nothing when the type cannot help: `()` is
 /// inferred without help, a bare `impl Trait` would erase to `_`, and `!` cannot be written in
@@ -20,12 +21,7 @@ pub(crate) fn return_type_hint(output: &ReturnType) -> TokenStream {
         return TokenStream::new();
     };
     let unit = matches!(&**declared, Type::Tuple(tuple) if tuple.elems.is_empty());
-    if unit
-        || matches!(
-            **declared,
-            Type::ImplTrait(_) | Type::Never(_) | Type::Infer(_)
-        )
-    {
+    if unit || returns_never(output) || matches!(**declared, Type::ImplTrait(_) | Type::Infer(_)) {
         return TokenStream::new();
     }
     let mut declared = (**declared).clone();
@@ -38,6 +34,24 @@ pub(crate) fn return_type_hint(output: &ReturnType) -> TokenStream {
         if false {
             let declared_return: #declared = loop {};
             return declared_return;
+        }
+    }
+}
+
+/// Whether the declared return type is `!`, which stable Rust accepts nowhere else (not in a
+/// `let`), and before which a `return` is unreachable code.
+pub(crate) fn returns_never(output: &ReturnType) -> bool {
+    let ReturnType::Type(_, declared) = output else {
+        return false;
+    };
+    let mut declared = &**declared;
+    loop {
+        match declared {
+            Type::Never(_) => return true,
+            Type::Paren(TypeParen { elem, .. }) | Type::Group(TypeGroup { elem, .. }) => {
+                declared = elem;
+            }
+            _ => return false,
         }
     }
 }
@@ -91,6 +105,16 @@ mod tests {
         assert_eq!(hint(&parse_quote!(-> ())), "");
         assert_eq!(hint(&parse_quote!(-> impl std::fmt::Display)), "");
         assert_eq!(hint(&parse_quote!(-> !)), "");
+        assert_eq!(hint(&parse_quote!(-> (!))), "");
         assert_eq!(hint(&parse_quote!(-> _)), "");
+    }
+
+    #[test]
+    fn never_is_seen_through_parentheses() {
+        assert!(returns_never(&parse_quote!(-> !)));
+        assert!(returns_never(&parse_quote!(-> ((!)))));
+        assert!(!returns_never(&parse_quote!(-> u32)));
+        assert!(!returns_never(&parse_quote!(-> Result<!, u32>)));
+        assert!(!returns_never(&ReturnType::Default));
     }
 }

@@ -76,8 +76,10 @@ use proc_macro::TokenStream;
 /// methods with a default body, generic, `async`, `unsafe` and `extern "C"` functions. It is
 /// a compile error on a `const fn` (the clock cannot be read at compile time), on a declaration
 /// without a body, on anything that is not a function, and a second time on one function.
-/// Attributes, doc comments, visibility and the signature are kept as written, and the crate
-/// must depend on `timed-runtime` under its own name (the expansion names `::timed_runtime`).
+/// Attributes, doc comments, visibility, the signature and the body's block are kept as written,
+/// so the function gets no warning it would not get without the attribute, whatever the body's
+/// layout (one line included) and edition. The crate must depend on `timed-runtime` under its
+/// own name (the expansion names `::timed_runtime`).
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
