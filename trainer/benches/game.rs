@@ -7,6 +7,7 @@
 //! `GAME_BENCH_SCALE=0.01` shrinks every workload to that fraction, for counting instructions
 //! under `valgrind --tool=callgrind` (the printed rates are then meaningless).
 
+use rand::SeedableRng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
