@@ -319,12 +319,25 @@ fn a_failed_write_leaves_the_previous_file_intact() {
         &trainer_tensors(&trainer, &names),
     )
     .unwrap_err();
+    // The cause names the temporary file that could not be created: `.x.ckpt.<6 random
+    // characters>.tmp` beside the target.
+    let message = error.to_string();
+    let (head, temporary) = message.split_once(" at path ").unwrap();
     assert_eq!(
-        error.to_string(),
+        head,
         format!(
             "checkpoint {}: cannot write: No such file or directory (os error 2)",
             missing.display()
         )
+    );
+    let temporary = PathBuf::from(temporary.trim_matches('"'));
+    assert_eq!(temporary.parent(), missing.parent());
+    let name = temporary.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.len() == ".x.ckpt.".len() + 6 + ".tmp".len()
+            && name.starts_with(".x.ckpt.")
+            && name.ends_with(".tmp"),
+        "{name}"
     );
     assert!(!missing.exists());
 }
@@ -368,6 +381,31 @@ fn the_store_keeps_the_last_k_periodic_checkpoints_and_latest() {
         21
     );
     assert_eq!(store.periodic().unwrap().len(), 2);
+
+    // `latest.ckpt` is a second name of the newest file, not a copy; no temporary file is left;
+    // checkpoints get the permissions of any file the user creates there (not 0600).
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let inode = |path: &Path| std::fs::metadata(path).unwrap().ino();
+    assert_eq!(inode(&store.latest_path()), inode(&final_path));
+    let mut names: Vec<String> = std::fs::read_dir(store.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "checkpoint-00000015.ckpt",
+            "checkpoint-00000020.ckpt",
+            "final.ckpt",
+            "latest.ckpt"
+        ]
+    );
+    let plain = store.dir().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&final_path), mode(&plain));
+    assert_eq!(mode(&store.periodic_path(20)), mode(&plain));
 }
 
 fn train_args(args: &[&str]) -> TrainArgs {
