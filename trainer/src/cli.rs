@@ -272,7 +272,7 @@ mod tests {
                 .map(|h| h.to_string())
                 .unwrap()
         };
-        let hidden = crate::checkpoint::error::join_sizes(&defaults.hidden);
+        let hidden = crate::ppo::config::join_sizes(&defaults.hidden);
         for (id, value) in [
             ("envs", defaults.num_envs.to_string()),
             ("steps", defaults.num_steps.to_string()),

@@ -2,8 +2,8 @@
 //! legal policy as the baseline, in one format.
 
 use crate::checkpoint::load_checkpoint;
+use crate::error::RunError;
 use crate::game::{Episode, EpisodeSummary, play_random_games};
-use crate::manager::RunError;
 use crate::ppo::{GameEnv, Trainer, evaluate_greedy};
 use std::collections::BTreeMap;
 use std::fmt;

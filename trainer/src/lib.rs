@@ -1,6 +1,7 @@
 pub mod checkpoint;
 pub mod cli;
 pub mod env;
+pub mod error;
 pub mod evaluation;
 pub mod game;
 pub mod manager;

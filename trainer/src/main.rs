@@ -4,9 +4,10 @@
 use clap::Parser;
 use std::process::ExitCode;
 use trainer::cli::{Cli, Command};
+use trainer::error::{Chain, RunError};
 use trainer::evaluation::{evaluate_checkpoint, random_baseline};
 use trainer::manager::interrupt::INTERRUPTED_EXIT_CODE;
-use trainer::manager::{RunError, StopReason, run_training};
+use trainer::manager::{StopReason, run_training};
 use trainer::timing::{format_sites, site_rows};
 
 fn games(n: u64) -> usize {
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
     match run(command) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", Chain(&error));
             ExitCode::from(error.exit_code() as u8)
         }
     }

@@ -11,6 +11,7 @@ use trainer::checkpoint::{
     load_checkpoint, save_checkpoint, trainer_tensors,
 };
 use trainer::cli::{Cli, Command, TrainArgs};
+use trainer::error::Chain;
 use trainer::manager::progress::ProgressMode;
 use trainer::manager::{Resume, StopReason, TrainSettings, TrainingManager};
 use trainer::ppo::{GameEnv, PpoConfig, Trainer};
@@ -276,8 +277,13 @@ fn a_different_network_is_a_mismatch_and_changes_nothing() {
     let mut wider = Trainer::new(small_config(vec![16, 16])).unwrap();
     let before = wider.model().params().to_vec();
     let error = checkpoint.restore_into(&mut wider, &path).unwrap_err();
+    // The tensor error is the cause: the message names the file, the chain adds why.
     assert_eq!(
         error.to_string(),
+        format!("checkpoint {}: does not fit its network", path.display())
+    );
+    assert_eq!(
+        Chain(&error).to_string(),
         format!(
             "checkpoint {}: does not fit its network: tensor `adam.m.hidden0.weight` has shape \
              [256, 8], expected [256, 16]",
@@ -319,9 +325,13 @@ fn a_failed_write_leaves_the_previous_file_intact() {
         &trainer_tensors(&trainer, &names),
     )
     .unwrap_err();
-    // The cause names the temporary file that could not be created: `.x.ckpt.<6 random
-    // characters>.tmp` beside the target.
-    let message = error.to_string();
+    // The I/O error is the cause, and names the temporary file that could not be created:
+    // `.x.ckpt.<6 random characters>.tmp` beside the target.
+    assert_eq!(
+        error.to_string(),
+        format!("checkpoint {}: cannot write", missing.display())
+    );
+    let message = Chain(&error).to_string();
     let (head, temporary) = message.split_once(" at path ").unwrap();
     assert_eq!(
         head,

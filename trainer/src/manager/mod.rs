@@ -3,7 +3,6 @@
 //! shows progress and writes periodic and final checkpoints.
 
 pub mod broadcast;
-pub mod error;
 pub mod interrupt;
 pub mod metrics;
 pub mod progress;
@@ -12,7 +11,6 @@ pub mod run;
 pub mod schedule;
 pub mod settings;
 
-pub use error::RunError;
 pub use metrics::{EpisodeWindow, IterationMetrics};
 pub use run::run_training;
 pub use schedule::Schedule;
@@ -20,6 +18,7 @@ pub use settings::{Resume, TrainSettings};
 
 use crate::checkpoint::{CheckpointStore, Counters, Metadata, SavedConfig, trainer_tensors};
 use crate::cli::CheckpointInterval;
+use crate::error::RunError;
 use crate::ppo::seeds::stream_seed;
 use crate::ppo::{ConfigError, GameEnv, PpoConfig, RolloutStats, Trainer, UpdateStats};
 use broadcast::MetricsStream;

@@ -1,15 +1,15 @@
 //! The `train` command from start to end: timing session, training, final checkpoint, greedy
 //! evaluation, summary, where the time went, and the timing analysis report.
 
-use super::error::RunError;
 use super::report::{format_time_shares, time_shares, time_shares_from_analysis, training_summary};
 use super::settings::{Resume, TrainSettings};
 use super::{StopReason, TrainingManager, interrupt};
-use crate::checkpoint::error::join_sizes;
 use crate::checkpoint::load_checkpoint;
 use crate::cli::TrainArgs;
+use crate::error::RunError;
 use crate::evaluation::{EVALUATION_SEED, evaluate_policy};
 use crate::ppo::Budget;
+use crate::ppo::config::join_sizes;
 use crate::timing;
 use std::path::Path;
 use std::time::Instant;

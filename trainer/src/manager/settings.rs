@@ -2,11 +2,11 @@
 //! given overrides the checkpoint, a flag left out keeps the checkpoint's value.
 
 use super::broadcast::METRICS_FILE;
-use super::error::RunError;
 use super::progress::ProgressMode;
 use super::schedule::Schedule;
 use crate::checkpoint::Checkpoint;
 use crate::cli::{CheckpointInterval, TrainArgs};
+use crate::error::RunError;
 use crate::ppo::{Budget, PpoConfig};
 use std::path::PathBuf;
 use std::time::Duration;

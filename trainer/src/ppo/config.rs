@@ -106,6 +106,15 @@ impl Default for PpoConfig {
     }
 }
 
+/// Hidden layer widths as the command line takes them: `256,256`.
+pub fn join_sizes(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigError(pub String);
 
