@@ -12,8 +12,25 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+/// A setting no run can use, named as the settings' JSON and the command line name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting `{}`: {}", self.field, self.problem)
+    }
+}
+
+impl Error for SettingsError {}
+
 #[derive(Debug)]
 pub enum RunError {
+    /// A setting is refused (its message is this error's).
+    Settings(SettingsError),
     /// The PPO configuration is refused (its message is this error's).
     Config(ConfigError),
     /// A checkpoint cannot be read, written or used (its message and causes are this error's).
@@ -29,7 +46,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunError::Config(_) => 2,
+            RunError::Settings(_) | RunError::Config(_) => 2,
             RunError::Checkpoint(e)
                 if matches!(e.kind, CheckpointErrorKind::HiddenMismatch { .. }) =>
             {
@@ -43,6 +60,7 @@ impl RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RunError::Settings(e) => write!(f, "{e}"),
             RunError::Config(e) => write!(f, "{e}"),
             RunError::Checkpoint(e) => write!(f, "{e}"),
             RunError::Timing(_) => write!(f, "timing"),
@@ -58,12 +76,19 @@ impl Error for RunError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             // Transparent: their messages are this one, so their causes come next.
+            RunError::Settings(e) => e.source(),
             RunError::Config(e) => e.source(),
             RunError::Checkpoint(e) => e.source(),
             RunError::Timing(e) => Some(e),
             RunError::Metrics { source, .. } => Some(source),
             RunError::Analysis(e) => Some(e),
         }
+    }
+}
+
+impl From<SettingsError> for RunError {
+    fn from(e: SettingsError) -> Self {
+        RunError::Settings(e)
     }
 }
 

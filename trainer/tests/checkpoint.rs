@@ -10,10 +10,9 @@ use trainer::checkpoint::{
     CheckpointStore, Counters, EpisodeRecord, Metadata, SavedBudget, SavedConfig, ScheduleState,
     load_checkpoint, save_checkpoint, trainer_tensors,
 };
-use trainer::cli::{Cli, Command, TrainArgs};
 use trainer::error::Chain;
 use trainer::manager::progress::ProgressMode;
-use trainer::manager::{Resume, StopReason, TrainSettings, TrainingManager};
+use trainer::manager::{ManagerSettings, Resume, StopReason, TrainSettings, TrainingManager};
 use trainer::ppo::{GameEnv, PpoConfig, Trainer};
 
 fn small_config(hidden: Vec<usize>) -> PpoConfig {
@@ -418,55 +417,43 @@ fn the_store_keeps_the_last_k_periodic_checkpoints_and_latest() {
     assert_eq!(mode(&store.periodic_path(20)), mode(&plain));
 }
 
-fn train_args(args: &[&str]) -> TrainArgs {
-    let cli = Cli::try_parse_from(std::iter::once("trainer").chain(args.iter().copied())).unwrap();
-    match cli.into_command() {
-        Command::Train(args) => *args,
-        other => panic!("expected train, got {other:?}"),
-    }
-}
-
-fn run_manager(args: &TrainArgs) -> trainer::manager::TrainingOutcome {
-    let resume = args.resume.as_ref().map(|path| Resume {
+fn run_manager(settings: &TrainSettings) -> trainer::manager::TrainingOutcome {
+    let resume = settings.resume.as_ref().map(|path| Resume {
         path: path.clone(),
         checkpoint: load_checkpoint(path).unwrap(),
     });
-    let mut settings = TrainSettings::resolve(args, resume.as_ref()).unwrap();
-    settings.progress = ProgressMode::Lines {
+    let mut resolved = ManagerSettings::resolve(settings, resume.as_ref()).unwrap();
+    resolved.progress = ProgressMode::Lines {
         every: std::time::Duration::from_secs(3600),
     };
-    let mut manager = TrainingManager::new(settings, resume.as_ref()).unwrap();
-    manager.run(&AtomicBool::new(false)).unwrap()
+    let mut manager = TrainingManager::new(resolved, resume.as_ref()).unwrap();
+    manager.run(&AtomicBool::new(false), &mut ()).unwrap()
 }
-
-use clap::Parser;
 
 #[test]
 fn resuming_continues_counters_schedule_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().display().to_string();
-    let logs = format!("{root}/logs");
-    let ckpt = format!("{root}/ckpt");
-    let common = [
-        "--envs",
-        "4",
-        "--steps",
-        "8",
-        "--hidden",
-        "8,8",
-        "--threads",
-        "2",
-        "--log-dir",
-        &logs,
-        "--checkpoint-dir",
-        &ckpt,
-    ];
-    let first: Vec<&str> = common.iter().copied().chain(["--updates", "4"]).collect();
-    let outcome = run_manager(&train_args(&first));
+    let root = dir.path();
+    let logs = root.join("logs");
+    let ckpt = root.join("ckpt");
+    let common = TrainSettings {
+        envs: Some(4),
+        steps: Some(8),
+        hidden: Some(vec![8, 8]),
+        threads: Some(2),
+        log_dir: logs.clone(),
+        checkpoint_dir: ckpt.clone(),
+        ..TrainSettings::default()
+    };
+    let first = TrainSettings {
+        updates: Some(4),
+        ..common.clone()
+    };
+    let outcome = run_manager(&first);
     assert_eq!(outcome.reason, StopReason::BudgetSpent);
     assert_eq!(outcome.counters.updates, 4);
     assert_eq!(outcome.counters.env_steps, 4 * 32);
-    let final_path = PathBuf::from(&ckpt).join("final.ckpt");
+    let final_path = ckpt.join("final.ckpt");
     let saved = load_checkpoint(&final_path).unwrap();
     assert_eq!(saved.metadata.counters, outcome.counters);
     assert_eq!(saved.metadata.adam_steps, 4 * 16);
@@ -476,17 +463,15 @@ fn resuming_continues_counters_schedule_and_metrics() {
     // no budget is given, at the learning rate it had reached.
     let mut cut = saved.clone();
     cut.metadata.schedule.done_updates = 2;
-    let cut_path = PathBuf::from(&root).join("cut.ckpt");
+    let cut_path = root.join("cut.ckpt");
     let names: Vec<_> = cut.tensors.iter().map(|t| t.view()).collect();
     save_checkpoint(&cut_path, &cut.metadata, &names).unwrap();
-    let cut_arg = cut_path.display().to_string();
-    let continue_args: Vec<&str> = common
-        .iter()
-        .copied()
-        .chain(["--resume", &cut_arg])
-        .collect();
-    let settings = TrainSettings::resolve(
-        &train_args(&continue_args),
+    let continued = TrainSettings {
+        resume: Some(cut_path.clone()),
+        ..common.clone()
+    };
+    let settings = ManagerSettings::resolve(
+        &continued,
         Some(&Resume {
             path: cut_path.clone(),
             checkpoint: cut.clone(),
@@ -503,13 +488,12 @@ fn resuming_continues_counters_schedule_and_metrics() {
         PpoConfig::default().learning_rate
     );
 
-    let final_arg = final_path.display().to_string();
-    let second: Vec<&str> = common
-        .iter()
-        .copied()
-        .chain(["--updates", "3", "--resume", &final_arg])
-        .collect();
-    let resumed = run_manager(&train_args(&second));
+    let second = TrainSettings {
+        updates: Some(3),
+        resume: Some(final_path.clone()),
+        ..common.clone()
+    };
+    let resumed = run_manager(&second);
     assert_eq!(resumed.counters.updates, 7);
     assert_eq!(resumed.counters.env_steps, 7 * 32);
     assert_eq!(resumed.run.updates, 3);
@@ -523,7 +507,7 @@ fn resuming_continues_counters_schedule_and_metrics() {
     assert_eq!(after.metadata.counters.updates, 7);
     assert_eq!(after.metadata.adam_steps, 7 * 16);
 
-    let lines = std::fs::read_to_string(PathBuf::from(&logs).join("metrics.jsonl")).unwrap();
+    let lines = std::fs::read_to_string(logs.join("metrics.jsonl")).unwrap();
     let iterations: Vec<u64> = lines
         .lines()
         .map(|l| {
