@@ -5,11 +5,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use trainer::checkpoint::load_checkpoint;
 use trainer::evaluation::EvaluationReport;
-use trainer::manager::{IterationMetrics, RunObserver, StopReason, TrainSettings, run_training};
+use trainer::manager::{
+    IterationMetrics, ManagerSettings, RunObserver, StopReason, TrainSettings, run_training,
+};
 use trainer::timing::TimingMode;
 
 /// Records what it is told; sets `stop` once it has seen `stop_after` iterations.
 struct Recorder<'a> {
+    /// The resolved settings it was started with, as JSON.
+    started: Vec<serde_json::Value>,
     /// Each iteration's metrics as JSON text, and the progress told with them.
     iterations: Vec<(String, f64)>,
     evaluations: Vec<EvaluationReport>,
@@ -18,6 +22,10 @@ struct Recorder<'a> {
 }
 
 impl RunObserver for Recorder<'_> {
+    fn started(&mut self, settings: &ManagerSettings) {
+        self.started.push(serde_json::to_value(settings).unwrap());
+    }
+
     fn iteration(&mut self, metrics: &IterationMetrics, progress: f64) {
         self.iterations
             .push((serde_json::to_string(metrics).unwrap(), progress));
@@ -57,6 +65,7 @@ fn the_observer_sees_each_iteration_as_metrics_jsonl_has_it_and_the_stop_flag_en
     };
     let stop = AtomicBool::new(false);
     let mut recorder = Recorder {
+        started: Vec::new(),
         iterations: Vec::new(),
         evaluations: Vec::new(),
         stop: &stop,
@@ -64,6 +73,19 @@ fn the_observer_sees_each_iteration_as_metrics_jsonl_has_it_and_the_stop_flag_en
     };
     let reason = run_training(&settings, &stop, &mut recorder).unwrap();
     assert_eq!(reason, StopReason::BudgetSpent);
+    assert_eq!(recorder.started.len(), 1);
+    let started = &recorder.started[0];
+    assert_eq!(started["config"]["num_envs"], 4);
+    assert_eq!(started["config"]["hidden"], serde_json::json!([8, 8]));
+    assert_eq!(started["config"]["epochs"], 4);
+    assert_eq!(
+        started["schedule"]["budget"],
+        serde_json::json!({"updates": 3})
+    );
+    assert_eq!(
+        started["metrics_path"],
+        settings.log_dir.join("metrics.jsonl").to_str().unwrap()
+    );
     let lines = metrics_lines(&settings);
     let told: Vec<_> = recorder.iterations.iter().map(|(m, _)| m.clone()).collect();
     assert_eq!(told, lines);
@@ -83,6 +105,7 @@ fn the_observer_sees_each_iteration_as_metrics_jsonl_has_it_and_the_stop_flag_en
     };
     let stop = AtomicBool::new(false);
     let mut recorder = Recorder {
+        started: Vec::new(),
         iterations: Vec::new(),
         evaluations: Vec::new(),
         stop: &stop,

@@ -37,6 +37,7 @@ pub fn run_training(
     };
     let resolved = ManagerSettings::resolve(settings, resume.as_ref())?;
     print!("{}", plan(&resolved, resume.as_ref(), session.dir()));
+    observer.started(&resolved);
     let mut manager = TrainingManager::new(resolved, resume.as_ref())?;
     let outcome = manager.run(stop, observer)?;
     println!();
