@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use clap::Parser;
 use serde_json::Value;
-use trainer::cli::{Cli, Command};
+use std::sync::atomic::AtomicBool;
+use trainer::manager::TrainSettings;
+use trainer::timing::TimingMode;
 
 /// 8 environments on 2 threads (4 per shard), 8 steps: 64 samples per rollout, 4 epochs of 4
 /// minibatches of 16, each minibatch split over the 2 workers.
@@ -103,34 +104,20 @@ fn a_short_training_run_is_timed_logged_and_analysed_consistently() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     let checkpoints = dir.path().join("checkpoints");
-    let cli = Cli::try_parse_from([
-        "trainer",
-        "--updates",
-        &UPDATES.to_string(),
-        "--envs",
-        "8",
-        "--steps",
-        "8",
-        "--threads",
-        "2",
-        "--hidden",
-        "16,16",
-        "--seed",
-        "7",
-        "--eval-games",
-        "0",
-        "--timing-mode",
-        "full",
-        "--log-dir",
-        logs.to_str().unwrap(),
-        "--checkpoint-dir",
-        checkpoints.to_str().unwrap(),
-    ])
-    .unwrap();
-    let Command::Train(args) = cli.into_command() else {
-        panic!("flags without a subcommand mean train");
+    let settings = TrainSettings {
+        updates: Some(UPDATES as u64),
+        envs: Some(8),
+        steps: Some(8),
+        threads: Some(2),
+        hidden: Some(vec![16, 16]),
+        seed: Some(7),
+        eval_games: 0,
+        timing_mode: TimingMode::Full,
+        log_dir: logs.clone(),
+        checkpoint_dir: checkpoints.clone(),
+        ..TrainSettings::default()
     };
-    trainer::manager::run::run_training(&args).unwrap();
+    trainer::manager::run_training(&settings, &AtomicBool::new(false), &mut ()).unwrap();
 
     // The original system's file names.
     for file in [

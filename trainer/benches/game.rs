@@ -3,7 +3,11 @@
 //! and `VecEnv` throughput for 256 environments. Prints medians over repeats and the load.
 //!
 //! Run: `cargo bench -p trainer --bench game`
+//!
+//! `GAME_BENCH_SCALE=0.01` shrinks every workload to that fraction, for counting instructions
+//! under `valgrind --tool=callgrind` (the printed rates are then meaningless).
 
+use rand::SeedableRng;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -16,6 +20,16 @@ use trainer::game::{
 };
 
 const REPEATS: usize = 7;
+
+/// `n` scaled by `GAME_BENCH_SCALE` (default 1), at least 1.
+fn scaled(n: u64) -> u64 {
+    let scale = std::env::var("GAME_BENCH_SCALE")
+        .ok()
+        .and_then(|text| text.parse::<f64>().ok())
+        .filter(|scale| scale.is_finite() && *scale > 0.0)
+        .unwrap_or(1.0);
+    ((n as f64 * scale) as u64).max(1)
+}
 
 fn main() {
     warm_up();
@@ -31,7 +45,7 @@ fn main() {
 }
 
 fn random_play_throughput() {
-    let moves_per_repeat = 4_000_000u64;
+    let moves_per_repeat = scaled(4_000_000);
     let mut game = Game::new(1);
     let mut policy = Xoshiro256PlusPlus::seed_from_u64(2);
     let mut games_finished = 0u64;
@@ -76,7 +90,7 @@ fn sample_boards(count: usize) -> Vec<u64> {
 }
 
 fn primitive_costs() {
-    let boards = sample_boards(1 << 16);
+    let boards = sample_boards(scaled(1 << 16) as usize);
     for action in Action::ALL {
         let nanos = nanos_per_board(&boards, |board| {
             let (moved, score) = slide(board, action);
@@ -167,7 +181,7 @@ fn nanos_per_board(boards: &[u64], operation: impl Fn(u64) -> u64) -> f64 {
 }
 
 fn vec_env_throughput(envs: usize) {
-    let steps_per_repeat = 8_000;
+    let steps_per_repeat = scaled(8_000) as usize;
     let mut env = VecEnv::new(envs, 3);
     let mut policy = Xoshiro256PlusPlus::seed_from_u64(4);
     let mut observations = vec![0u16; envs * 16];
@@ -204,11 +218,11 @@ fn vec_env_throughput(envs: usize) {
 }
 
 fn random_play_statistics() {
-    let games = 20_000;
+    let games = scaled(20_000) as usize;
     let start = Instant::now();
     let episodes = play_random_games(games, 1);
     let elapsed = start.elapsed();
-    let summary = EpisodeSummary::from_episodes(&episodes).expect("20,000 games were played");
+    let summary = EpisodeSummary::from_episodes(&episodes).expect("at least one game was played");
     println!(
         "random policy, {games} games ({:.2} s): mean score {:.1}, median {:.0}, {:.1} moves/game, 128 {:.1}%, 256 {:.1}%, 512 {:.2}% | pgx (JAX anchor): mean ~1,093, median ~1,050, 118 moves/game, 256 7.8%, 512 <0.05%",
         elapsed.as_secs_f64(),

@@ -1,17 +1,17 @@
 //! The command line: `trainer [train] [flags]`, `trainer eval`, `trainer random`, `trainer sites`.
+//! It only turns arguments into the library's settings ([`TrainSettings`], [`EvalSettings`]);
+//! what they mean and how they are checked is the library's.
 //!
 //! Training flags that a checkpoint also records are `Option`s: on `--resume`, a flag given on
 //! the command line overrides the checkpoint, and one left out keeps the checkpoint's value.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
-
-use crate::ppo::RewardShaping;
-
-/// The most games one evaluation plays (each live game holds its board and inputs in memory).
-pub const MAX_GAMES: u64 = 10_000_000;
+use trainer::evaluation::{EVALUATION_SEED, EvalSettings, MAX_EVAL_THREADS, MAX_GAMES};
+use trainer::manager::settings::MAX_MINUTES;
+use trainer::manager::{CheckpointInterval, TrainSettings};
+use trainer::ppo::RewardShaping;
+use trainer::timing::TimingMode;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,8 +82,8 @@ pub struct TrainArgs {
     #[arg(long, default_value = "logs")]
     pub log_dir: PathBuf,
     /// What the timing runtime records.
-    #[arg(long, value_enum, default_value_t = TimingMode::Full)]
-    pub timing_mode: TimingMode,
+    #[arg(long, value_enum, default_value_t = TimingModeArg::Full)]
+    pub timing_mode: TimingModeArg,
     /// Where checkpoints go.
     #[arg(long, default_value = "checkpoints")]
     pub checkpoint_dir: PathBuf,
@@ -99,7 +99,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Games of the greedy evaluation after training (0 to skip).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=MAX_GAMES))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=MAX_GAMES as u64))]
     pub eval_games: u64,
     /// Skip the timing analysis report at the end.
     #[arg(long)]
@@ -109,42 +109,86 @@ pub struct TrainArgs {
     pub status_every: f64,
 }
 
+impl TrainArgs {
+    /// The run these flags ask for.
+    pub fn into_settings(self) -> TrainSettings {
+        TrainSettings {
+            minutes: self.minutes,
+            updates: self.updates,
+            envs: self.envs,
+            steps: self.steps,
+            threads: self.threads,
+            seed: self.seed,
+            lr: self.lr,
+            hidden: self.hidden.map(|h| h.0),
+            reward: self.reward.map(RewardShaping::from),
+            log_dir: self.log_dir,
+            timing_mode: self.timing_mode.into(),
+            checkpoint_dir: self.checkpoint_dir,
+            checkpoint_every: self.checkpoint_every,
+            keep_checkpoints: count(self.keep_checkpoints),
+            resume: self.resume,
+            eval_games: count(self.eval_games),
+            report: !self.no_report,
+            status_every: self.status_every,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Args)]
 pub struct EvalArgs {
     /// The checkpoint whose policy plays.
     #[arg(long)]
     pub checkpoint: PathBuf,
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_GAMES))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_GAMES as u64))]
     pub games: u64,
     /// Seed of the games (the training run's evaluation uses the default).
-    #[arg(long, default_value_t = crate::evaluation::EVALUATION_SEED)]
+    #[arg(long, default_value_t = EVALUATION_SEED)]
     pub seed: u64,
     /// Worker threads for the batched forward passes.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=256))]
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=MAX_EVAL_THREADS as u64))]
     pub threads: u64,
+}
+
+impl EvalArgs {
+    /// The evaluation these flags ask for.
+    pub fn into_settings(self) -> EvalSettings {
+        EvalSettings {
+            checkpoint: self.checkpoint,
+            games: count(self.games),
+            seed: self.seed,
+            threads: count(self.threads),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Args)]
 pub struct RandomArgs {
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_GAMES))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=MAX_GAMES as u64))]
     pub games: u64,
-    #[arg(long, default_value_t = crate::evaluation::EVALUATION_SEED)]
+    #[arg(long, default_value_t = EVALUATION_SEED)]
     pub seed: u64,
 }
 
+/// A count the flag's range already bounds (saturating on a 32-bit target, where the
+/// library's own check then refuses it).
+pub fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TimingMode {
+pub enum TimingModeArg {
     Off,
     Summary,
     Full,
 }
 
-impl From<TimingMode> for timed_runtime::Mode {
-    fn from(mode: TimingMode) -> Self {
+impl From<TimingModeArg> for TimingMode {
+    fn from(mode: TimingModeArg) -> Self {
         match mode {
-            TimingMode::Off => timed_runtime::Mode::Off,
-            TimingMode::Summary => timed_runtime::Mode::Summary,
-            TimingMode::Full => timed_runtime::Mode::Full,
+            TimingModeArg::Off => TimingMode::Off,
+            TimingModeArg::Summary => TimingMode::Summary,
+            TimingModeArg::Full => TimingMode::Full,
         }
     }
 }
@@ -187,57 +231,9 @@ pub fn parse_hidden(text: &str) -> Result<HiddenSizes, String> {
     Ok(HiddenSizes(sizes))
 }
 
-/// When periodic checkpoints are written.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CheckpointInterval {
-    /// Only the final checkpoint.
-    Never,
-    Every(Duration),
-    EveryUpdates(u64),
-}
-
-impl FromStr for CheckpointInterval {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let text = text.trim();
-        let invalid = || {
-            format!(
-                "`{text}` is not a checkpoint interval: expected e.g. 2m, 90s, 50u, or 0 for none"
-            )
-        };
-        let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-            Some(split) => text.split_at(split),
-            None => (text, "m"),
-        };
-        if unit == "u" {
-            let updates: u64 = number.parse().map_err(|_| invalid())?;
-            return Ok(if updates == 0 {
-                CheckpointInterval::Never
-            } else {
-                CheckpointInterval::EveryUpdates(updates)
-            });
-        }
-        let value: f64 = number.parse().map_err(|_| invalid())?;
-        let seconds = match unit {
-            "m" => value * 60.0,
-            "s" => value,
-            _ => return Err(invalid()),
-        };
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(invalid());
-        }
-        Ok(if seconds == 0.0 {
-            CheckpointInterval::Never
-        } else {
-            CheckpointInterval::Every(Duration::from_secs_f64(seconds))
-        })
-    }
-}
-
 fn positive_minutes(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
-        Ok(minutes) if minutes.is_finite() && minutes > 0.0 && minutes < 1e6 => Ok(minutes),
+        Ok(minutes) if minutes.is_finite() && minutes > 0.0 && minutes < MAX_MINUTES => Ok(minutes),
         _ => Err(format!("`{text}` is not a positive number of minutes")),
     }
 }
@@ -262,7 +258,7 @@ mod tests {
     /// The defaults written in the help are `PpoConfig`'s, which the run actually uses.
     #[test]
     fn help_states_the_ppo_defaults() {
-        let defaults = crate::ppo::PpoConfig::default();
+        let defaults = trainer::ppo::PpoConfig::default();
         let command = Cli::command();
         let help = |id: &str| {
             command
@@ -272,7 +268,7 @@ mod tests {
                 .map(|h| h.to_string())
                 .unwrap()
         };
-        let hidden = crate::checkpoint::error::join_sizes(&defaults.hidden);
+        let hidden = trainer::ppo::config::join_sizes(&defaults.hidden);
         for (id, value) in [
             ("envs", defaults.num_envs.to_string()),
             ("steps", defaults.num_steps.to_string()),
@@ -288,35 +284,6 @@ mod tests {
                 help(id)
             );
         }
-    }
-
-    #[test]
-    fn checkpoint_intervals() {
-        let parse = |s: &str| s.parse::<CheckpointInterval>();
-        assert_eq!(
-            parse("2m"),
-            Ok(CheckpointInterval::Every(Duration::from_secs(120)))
-        );
-        assert_eq!(
-            parse("1.5"),
-            Ok(CheckpointInterval::Every(Duration::from_secs(90)))
-        );
-        assert_eq!(
-            parse("45s"),
-            Ok(CheckpointInterval::Every(Duration::from_secs(45)))
-        );
-        assert_eq!(parse("50u"), Ok(CheckpointInterval::EveryUpdates(50)));
-        assert_eq!(parse("0"), Ok(CheckpointInterval::Never));
-        assert_eq!(parse("0u"), Ok(CheckpointInterval::Never));
-        assert_eq!(
-            parse("5h"),
-            Err(
-                "`5h` is not a checkpoint interval: expected e.g. 2m, 90s, 50u, or 0 for none"
-                    .into()
-            )
-        );
-        assert!(parse("-1m").is_err());
-        assert!(parse("xu").is_err());
     }
 
     #[test]
@@ -338,9 +305,121 @@ mod tests {
         assert_eq!(args.updates, Some(3));
         assert_eq!(args.hidden, Some(HiddenSizes(vec![8, 8])));
         assert_eq!(args.eval_games, 1000);
-        assert_eq!(args.timing_mode, TimingMode::Full);
+        assert_eq!(args.timing_mode, TimingModeArg::Full);
         let cli = Cli::try_parse_from(["trainer", "eval", "--checkpoint", "a.ckpt"]).unwrap();
         assert!(matches!(cli.into_command(), Command::Eval(e) if e.games == 1000));
         assert!(Cli::try_parse_from(["trainer", "--minutes", "1", "--updates", "2"]).is_err());
+    }
+
+    fn train_settings(args: &[&str]) -> TrainSettings {
+        let cli = Cli::try_parse_from(std::iter::once("trainer").chain(args.iter().copied()));
+        match cli.unwrap().into_command() {
+            Command::Train(args) => args.into_settings(),
+            other => panic!("expected train, got {other:?}"),
+        }
+    }
+
+    /// The flags' defaults are the library's: a run from the command line without flags and a
+    /// run from `{}` are the same run.
+    #[test]
+    fn no_flags_are_the_librarys_default_settings() {
+        assert_eq!(train_settings(&[]), TrainSettings::default());
+        let cli = Cli::try_parse_from(["trainer", "eval", "--checkpoint", "a.ckpt"]).unwrap();
+        let Command::Eval(args) = cli.into_command() else {
+            panic!("expected eval");
+        };
+        assert_eq!(
+            args.into_settings(),
+            EvalSettings::new(PathBuf::from("a.ckpt"))
+        );
+    }
+
+    #[test]
+    fn every_flag_reaches_its_setting() {
+        let settings = train_settings(&[
+            "--minutes",
+            "2.5",
+            "--envs",
+            "64",
+            "--steps",
+            "16",
+            "--threads",
+            "4",
+            "--seed",
+            "9",
+            "--lr",
+            "5e-4",
+            "--hidden",
+            "128,64",
+            "--reward",
+            "log",
+            "--log-dir",
+            "runs/a",
+            "--timing-mode",
+            "summary",
+            "--checkpoint-dir",
+            "ckpt/a",
+            "--checkpoint-every",
+            "10u",
+            "--keep-checkpoints",
+            "5",
+            "--resume",
+            "old.ckpt",
+            "--eval-games",
+            "0",
+            "--no-report",
+            "--status-every",
+            "2.5",
+        ]);
+        assert_eq!(
+            settings,
+            TrainSettings {
+                minutes: Some(2.5),
+                updates: None,
+                envs: Some(64),
+                steps: Some(16),
+                threads: Some(4),
+                seed: Some(9),
+                lr: Some(5e-4),
+                hidden: Some(vec![128, 64]),
+                reward: Some(RewardShaping::Log2),
+                log_dir: PathBuf::from("runs/a"),
+                timing_mode: TimingMode::Summary,
+                checkpoint_dir: PathBuf::from("ckpt/a"),
+                checkpoint_every: CheckpointInterval::EveryUpdates(10),
+                keep_checkpoints: 5,
+                resume: Some(PathBuf::from("old.ckpt")),
+                eval_games: 0,
+                report: false,
+                status_every: 2.5,
+            }
+        );
+        assert_eq!(settings.validate(), Ok(()));
+        assert_eq!(train_settings(&["--updates", "7"]).updates, Some(7));
+        let cli = Cli::try_parse_from([
+            "trainer",
+            "eval",
+            "--checkpoint",
+            "b.ckpt",
+            "--games",
+            "20",
+            "--seed",
+            "3",
+            "--threads",
+            "4",
+        ])
+        .unwrap();
+        let Command::Eval(args) = cli.into_command() else {
+            panic!("expected eval");
+        };
+        assert_eq!(
+            args.into_settings(),
+            EvalSettings {
+                checkpoint: PathBuf::from("b.ckpt"),
+                games: 20,
+                seed: 3,
+                threads: 4,
+            }
+        );
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::game::board::{CELLS, write_one_hot_indices};
 use crate::game::{Action, Episode, Game, SplitMix64};
+use rand::{RngCore, SeedableRng};
 
 /// Number of one-hot indices per environment in an observation (one per cell).
 pub const OBSERVATION_INDICES: usize = CELLS;
@@ -43,7 +44,7 @@ pub struct VecEnv {
 impl VecEnv {
     /// Game `i` is seeded with the `i`-th output of SplitMix64(`seed`).
     pub fn new(n: usize, seed: u64) -> Self {
-        let mut seeds = SplitMix64::new(seed);
+        let mut seeds = SplitMix64::seed_from_u64(seed);
         Self {
             games: (0..n).map(|_| Game::new(seeds.next_u64())).collect(),
             illegal_actions: 0,

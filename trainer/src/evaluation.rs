@@ -2,18 +2,83 @@
 //! legal policy as the baseline, in one format.
 
 use crate::checkpoint::load_checkpoint;
+use crate::error::{RunError, SettingsError};
 use crate::game::{Episode, EpisodeSummary, play_random_games};
-use crate::manager::RunError;
 use crate::ppo::{GameEnv, Trainer, evaluate_greedy};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 use timed_runtime::timed;
 
 /// Seed of the evaluation games by default, so that every evaluation (after training, of a
 /// checkpoint, of the random policy) plays the same games and the numbers compare.
 pub const EVALUATION_SEED: u64 = 2048;
+
+/// The most games one evaluation plays (each live game holds its board and inputs in memory).
+pub const MAX_GAMES: usize = 10_000_000;
+
+/// The most worker threads an evaluation of a checkpoint starts.
+pub const MAX_EVAL_THREADS: usize = 256;
+
+/// The evaluation of a checkpoint's greedy policy (`trainer eval`, or the same as JSON:
+/// `{"checkpoint": "checkpoints/final.ckpt", "games": 1000}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSettings {
+    /// The checkpoint whose policy plays.
+    pub checkpoint: PathBuf,
+    #[serde(default = "default_games")]
+    pub games: usize,
+    /// Seed of the games (the training run's evaluation uses [`EVALUATION_SEED`]).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Worker threads for the batched forward passes.
+    #[serde(default = "default_threads")]
+    pub threads: usize,
+}
+
+fn default_games() -> usize {
+    1000
+}
+
+fn default_seed() -> u64 {
+    EVALUATION_SEED
+}
+
+fn default_threads() -> usize {
+    2
+}
+
+impl EvalSettings {
+    /// The evaluation of `checkpoint` with the default games, seed and threads.
+    pub fn new(checkpoint: PathBuf) -> Self {
+        EvalSettings {
+            checkpoint,
+            games: default_games(),
+            seed: default_seed(),
+            threads: default_threads(),
+        }
+    }
+
+    /// The first field whose value cannot be used.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if !(1..=MAX_GAMES).contains(&self.games) {
+            return Err(SettingsError {
+                field: "games",
+                problem: format!("{} is not between 1 and {MAX_GAMES}", self.games),
+            });
+        }
+        if !(1..=MAX_EVAL_THREADS).contains(&self.threads) {
+            return Err(SettingsError {
+                field: "threads",
+                problem: format!("{} is not between 1 and {MAX_EVAL_THREADS}", self.threads),
+            });
+        }
+        Ok(())
+    }
+}
 
 /// The tiles whose reach rate is reported, in training metrics and evaluations.
 pub const REACH_TILES: [u32; 6] = [128, 256, 512, 1024, 2048, 4096];
@@ -114,13 +179,12 @@ pub fn evaluate_policy(
     EvaluationReport::from_episodes(policy, &episodes, start.elapsed().as_secs_f64())
 }
 
-/// The greedy policy of the checkpoint at `path`, its forward passes split over `threads`.
-pub fn evaluate_checkpoint(
-    path: &Path,
-    games: usize,
-    seed: u64,
-    threads: usize,
-) -> Result<Option<EvaluationReport>, RunError> {
+/// The greedy policy of the checkpoint `settings` name, its forward passes split over its
+/// threads (`None` for no games).
+pub fn evaluate_checkpoint(settings: &EvalSettings) -> Result<Option<EvaluationReport>, RunError> {
+    settings.validate()?;
+    let path = settings.checkpoint.as_path();
+    let threads = settings.threads;
     let checkpoint = load_checkpoint(path)?;
     let mut config = checkpoint.config(path)?;
     // Only the network matters here: one environment per thread, and a minibatch sized so each
@@ -132,5 +196,64 @@ pub fn evaluate_checkpoint(
     let mut trainer = Trainer::new(config)?;
     checkpoint.restore_into(&mut trainer, path)?;
     let policy = format!("greedy policy of {}", path.display());
-    Ok(evaluate_policy(&mut trainer, games, seed, &policy))
+    Ok(evaluate_policy(
+        &mut trainer,
+        settings.games,
+        settings.seed,
+        &policy,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eval_settings_read_from_json_with_the_commands_defaults() {
+        let settings: EvalSettings =
+            serde_json::from_str(r#"{"checkpoint": "checkpoints/final.ckpt"}"#).unwrap();
+        assert_eq!(
+            settings,
+            EvalSettings::new(PathBuf::from("checkpoints/final.ckpt"))
+        );
+        assert_eq!(
+            (settings.games, settings.seed, settings.threads),
+            (1000, 2048, 2)
+        );
+        assert_eq!(settings.validate(), Ok(()));
+        assert_eq!(
+            serde_json::from_str::<EvalSettings>(r#"{"games": 5}"#)
+                .unwrap_err()
+                .to_string(),
+            "missing field `checkpoint` at line 1 column 12"
+        );
+    }
+
+    #[test]
+    fn eval_settings_no_evaluation_can_use_are_refused_naming_the_field() {
+        let refused = |games, threads| {
+            let settings = EvalSettings {
+                games,
+                threads,
+                ..EvalSettings::new(PathBuf::from("a.ckpt"))
+            };
+            settings.validate().unwrap_err().to_string()
+        };
+        assert_eq!(
+            refused(0, 2),
+            "invalid setting `games`: 0 is not between 1 and 10000000"
+        );
+        assert_eq!(
+            refused(10_000_001, 2),
+            "invalid setting `games`: 10000001 is not between 1 and 10000000"
+        );
+        assert_eq!(
+            refused(10, 0),
+            "invalid setting `threads`: 0 is not between 1 and 256"
+        );
+        assert_eq!(
+            refused(10, 257),
+            "invalid setting `threads`: 257 is not between 1 and 256"
+        );
+    }
 }

@@ -1,33 +1,34 @@
-//! `trainer`: parse the command line, run the command, turn an error into a message on stderr
-//! and an exit code (2: the request cannot be carried out as given; 1: it failed).
+//! `trainer`: parse the command line into the library's settings, run the command, turn an
+//! error into a message on stderr and an exit code (2: the request cannot be carried out as
+//! given; 1: it failed; 130: training was interrupted).
+
+mod cli;
+mod interrupt;
 
 use clap::Parser;
+use cli::{Cli, Command, count};
 use std::process::ExitCode;
-use trainer::cli::{Cli, Command};
+use trainer::error::{Chain, RunError};
 use trainer::evaluation::{evaluate_checkpoint, random_baseline};
-use trainer::manager::interrupt::INTERRUPTED_EXIT_CODE;
-use trainer::manager::{RunError, StopReason, run_training};
+use trainer::manager::{StopReason, run_training};
 use trainer::timing::{format_sites, site_rows};
-
-fn games(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
-}
 
 fn run(command: Command) -> Result<u8, RunError> {
     match command {
-        Command::Train(args) => Ok(match run_training(&args)? {
-            StopReason::BudgetSpent => 0,
-            StopReason::Interrupted => INTERRUPTED_EXIT_CODE as u8,
-        }),
+        Command::Train(args) => {
+            let stop = interrupt::install();
+            Ok(match run_training(&args.into_settings(), stop, &mut ())? {
+                StopReason::BudgetSpent => 0,
+                StopReason::Interrupted => interrupt::INTERRUPTED_EXIT_CODE,
+            })
+        }
         Command::Eval(args) => {
-            let threads = games(args.threads);
-            let report =
-                evaluate_checkpoint(&args.checkpoint, games(args.games), args.seed, threads)?;
+            let report = evaluate_checkpoint(&args.into_settings())?;
             print!("{}", report.map(|r| r.to_string()).unwrap_or_default());
             Ok(0)
         }
         Command::Random(args) => {
-            let report = random_baseline(games(args.games), args.seed);
+            let report = random_baseline(count(args.games), args.seed);
             print!("{}", report.map(|r| r.to_string()).unwrap_or_default());
             Ok(0)
         }
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
     match run(command) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", Chain(&error));
             ExitCode::from(error.exit_code() as u8)
         }
     }

@@ -1,9 +1,30 @@
 //! The timing session of a training run, with the original system's file names, and the list
 //! of instrumented sites.
 
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
 use timed_runtime::{Config, Mode, Session};
+
+/// What the timing runtime records during a run (`timed_runtime::Mode`, as settings name it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimingMode {
+    Off,
+    Summary,
+    #[default]
+    Full,
+}
+
+impl From<TimingMode> for Mode {
+    fn from(mode: TimingMode) -> Self {
+        match mode {
+            TimingMode::Off => Mode::Off,
+            TimingMode::Summary => Mode::Summary,
+            TimingMode::Full => Mode::Full,
+        }
+    }
+}
 
 pub const PPO_COMPONENT: &str = "ppo_trainer";
 pub const MANAGER_COMPONENT: &str = "training_manager";

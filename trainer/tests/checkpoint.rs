@@ -10,9 +10,9 @@ use trainer::checkpoint::{
     CheckpointStore, Counters, EpisodeRecord, Metadata, SavedBudget, SavedConfig, ScheduleState,
     load_checkpoint, save_checkpoint, trainer_tensors,
 };
-use trainer::cli::{Cli, Command, TrainArgs};
+use trainer::error::Chain;
 use trainer::manager::progress::ProgressMode;
-use trainer::manager::{Resume, StopReason, TrainSettings, TrainingManager};
+use trainer::manager::{ManagerSettings, Resume, StopReason, TrainSettings, TrainingManager};
 use trainer::ppo::{GameEnv, PpoConfig, Trainer};
 
 fn small_config(hidden: Vec<usize>) -> PpoConfig {
@@ -276,8 +276,13 @@ fn a_different_network_is_a_mismatch_and_changes_nothing() {
     let mut wider = Trainer::new(small_config(vec![16, 16])).unwrap();
     let before = wider.model().params().to_vec();
     let error = checkpoint.restore_into(&mut wider, &path).unwrap_err();
+    // The tensor error is the cause: the message names the file, the chain adds why.
     assert_eq!(
         error.to_string(),
+        format!("checkpoint {}: does not fit its network", path.display())
+    );
+    assert_eq!(
+        Chain(&error).to_string(),
         format!(
             "checkpoint {}: does not fit its network: tensor `adam.m.hidden0.weight` has shape \
              [256, 8], expected [256, 16]",
@@ -319,12 +324,29 @@ fn a_failed_write_leaves_the_previous_file_intact() {
         &trainer_tensors(&trainer, &names),
     )
     .unwrap_err();
+    // The I/O error is the cause, and names the temporary file that could not be created:
+    // `.x.ckpt.<6 random characters>.tmp` beside the target.
     assert_eq!(
         error.to_string(),
+        format!("checkpoint {}: cannot write", missing.display())
+    );
+    let message = Chain(&error).to_string();
+    let (head, temporary) = message.split_once(" at path ").unwrap();
+    assert_eq!(
+        head,
         format!(
             "checkpoint {}: cannot write: No such file or directory (os error 2)",
             missing.display()
         )
+    );
+    let temporary = PathBuf::from(temporary.trim_matches('"'));
+    assert_eq!(temporary.parent(), missing.parent());
+    let name = temporary.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.len() == ".x.ckpt.".len() + 6 + ".tmp".len()
+            && name.starts_with(".x.ckpt.")
+            && name.ends_with(".tmp"),
+        "{name}"
     );
     assert!(!missing.exists());
 }
@@ -368,57 +390,70 @@ fn the_store_keeps_the_last_k_periodic_checkpoints_and_latest() {
         21
     );
     assert_eq!(store.periodic().unwrap().len(), 2);
+
+    // `latest.ckpt` is a second name of the newest file, not a copy; no temporary file is left;
+    // checkpoints get the permissions of any file the user creates there (not 0600).
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let inode = |path: &Path| std::fs::metadata(path).unwrap().ino();
+    assert_eq!(inode(&store.latest_path()), inode(&final_path));
+    let mut names: Vec<String> = std::fs::read_dir(store.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "checkpoint-00000015.ckpt",
+            "checkpoint-00000020.ckpt",
+            "final.ckpt",
+            "latest.ckpt"
+        ]
+    );
+    let plain = store.dir().join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&final_path), mode(&plain));
+    assert_eq!(mode(&store.periodic_path(20)), mode(&plain));
 }
 
-fn train_args(args: &[&str]) -> TrainArgs {
-    let cli = Cli::try_parse_from(std::iter::once("trainer").chain(args.iter().copied())).unwrap();
-    match cli.into_command() {
-        Command::Train(args) => *args,
-        other => panic!("expected train, got {other:?}"),
-    }
-}
-
-fn run_manager(args: &TrainArgs) -> trainer::manager::TrainingOutcome {
-    let resume = args.resume.as_ref().map(|path| Resume {
+fn run_manager(settings: &TrainSettings) -> trainer::manager::TrainingOutcome {
+    let resume = settings.resume.as_ref().map(|path| Resume {
         path: path.clone(),
         checkpoint: load_checkpoint(path).unwrap(),
     });
-    let mut settings = TrainSettings::resolve(args, resume.as_ref()).unwrap();
-    settings.progress = ProgressMode::Lines {
+    let mut resolved = ManagerSettings::resolve(settings, resume.as_ref()).unwrap();
+    resolved.progress = ProgressMode::Lines {
         every: std::time::Duration::from_secs(3600),
     };
-    let mut manager = TrainingManager::new(settings, resume.as_ref()).unwrap();
-    manager.run(&AtomicBool::new(false)).unwrap()
+    let mut manager = TrainingManager::new(resolved, resume.as_ref()).unwrap();
+    manager.run(&AtomicBool::new(false), &mut ()).unwrap()
 }
-
-use clap::Parser;
 
 #[test]
 fn resuming_continues_counters_schedule_and_metrics() {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().display().to_string();
-    let logs = format!("{root}/logs");
-    let ckpt = format!("{root}/ckpt");
-    let common = [
-        "--envs",
-        "4",
-        "--steps",
-        "8",
-        "--hidden",
-        "8,8",
-        "--threads",
-        "2",
-        "--log-dir",
-        &logs,
-        "--checkpoint-dir",
-        &ckpt,
-    ];
-    let first: Vec<&str> = common.iter().copied().chain(["--updates", "4"]).collect();
-    let outcome = run_manager(&train_args(&first));
+    let root = dir.path();
+    let logs = root.join("logs");
+    let ckpt = root.join("ckpt");
+    let common = TrainSettings {
+        envs: Some(4),
+        steps: Some(8),
+        hidden: Some(vec![8, 8]),
+        threads: Some(2),
+        log_dir: logs.clone(),
+        checkpoint_dir: ckpt.clone(),
+        ..TrainSettings::default()
+    };
+    let first = TrainSettings {
+        updates: Some(4),
+        ..common.clone()
+    };
+    let outcome = run_manager(&first);
     assert_eq!(outcome.reason, StopReason::BudgetSpent);
     assert_eq!(outcome.counters.updates, 4);
     assert_eq!(outcome.counters.env_steps, 4 * 32);
-    let final_path = PathBuf::from(&ckpt).join("final.ckpt");
+    let final_path = ckpt.join("final.ckpt");
     let saved = load_checkpoint(&final_path).unwrap();
     assert_eq!(saved.metadata.counters, outcome.counters);
     assert_eq!(saved.metadata.adam_steps, 4 * 16);
@@ -428,17 +463,15 @@ fn resuming_continues_counters_schedule_and_metrics() {
     // no budget is given, at the learning rate it had reached.
     let mut cut = saved.clone();
     cut.metadata.schedule.done_updates = 2;
-    let cut_path = PathBuf::from(&root).join("cut.ckpt");
+    let cut_path = root.join("cut.ckpt");
     let names: Vec<_> = cut.tensors.iter().map(|t| t.view()).collect();
     save_checkpoint(&cut_path, &cut.metadata, &names).unwrap();
-    let cut_arg = cut_path.display().to_string();
-    let continue_args: Vec<&str> = common
-        .iter()
-        .copied()
-        .chain(["--resume", &cut_arg])
-        .collect();
-    let settings = TrainSettings::resolve(
-        &train_args(&continue_args),
+    let continued = TrainSettings {
+        resume: Some(cut_path.clone()),
+        ..common.clone()
+    };
+    let settings = ManagerSettings::resolve(
+        &continued,
         Some(&Resume {
             path: cut_path.clone(),
             checkpoint: cut.clone(),
@@ -455,13 +488,12 @@ fn resuming_continues_counters_schedule_and_metrics() {
         PpoConfig::default().learning_rate
     );
 
-    let final_arg = final_path.display().to_string();
-    let second: Vec<&str> = common
-        .iter()
-        .copied()
-        .chain(["--updates", "3", "--resume", &final_arg])
-        .collect();
-    let resumed = run_manager(&train_args(&second));
+    let second = TrainSettings {
+        updates: Some(3),
+        resume: Some(final_path.clone()),
+        ..common.clone()
+    };
+    let resumed = run_manager(&second);
     assert_eq!(resumed.counters.updates, 7);
     assert_eq!(resumed.counters.env_steps, 7 * 32);
     assert_eq!(resumed.run.updates, 3);
@@ -475,7 +507,7 @@ fn resuming_continues_counters_schedule_and_metrics() {
     assert_eq!(after.metadata.counters.updates, 7);
     assert_eq!(after.metadata.adam_steps, 7 * 16);
 
-    let lines = std::fs::read_to_string(PathBuf::from(&logs).join("metrics.jsonl")).unwrap();
+    let lines = std::fs::read_to_string(logs.join("metrics.jsonl")).unwrap();
     let iterations: Vec<u64> = lines
         .lines()
         .map(|l| {

@@ -417,11 +417,10 @@ fn ctrl_c_finishes_the_iteration_and_writes_the_final_checkpoint() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    // SAFETY: kill(2) touches no memory of ours. The pid is our own child's, not yet waited for
+    // (we still hold `child`), so it cannot have been recycled for another process.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     let text = stdout(&output);

@@ -1,7 +1,8 @@
 //! PPO's arithmetic on hand-computed cases: GAE, the loss terms and their logit gradients,
 //! advantage normalisation, Adam's first steps, global-norm clipping.
 
-use trainer::model::{Adam, AdamConfig, ParamLayout, clip_global_norm};
+use trainer::model::adam::adam_kernel;
+use trainer::model::{Adam, AdamConfig, ParamLayout, clip_scale};
 use trainer::model::{MlpShape, Real};
 use trainer::ppo::gae::compute_gae;
 use trainer::ppo::loss::{LossCoefs, sample_loss_and_grad};
@@ -212,16 +213,48 @@ fn adam_first_two_steps_match_hand_computed_values() {
     assert!(close(adam.second_moment()[1], 0.004, 1e-15));
 }
 
+/// Global-norm clipping is folded into Adam's kernel as a gradient scale: a step on gradients
+/// of norm 5 clipped to 0.5 equals a step on the gradients rescaled to norm 0.5 beforehand, and
+/// gradients under the limit pass unchanged.
 #[test]
 fn gradient_clipping_rescales_only_above_the_limit() {
-    let mut big = [3.0f32, 4.0];
-    assert_eq!(clip_global_norm(&mut big, 0.5), 5.0);
+    assert_eq!(clip_scale::<f64>(5.0, 0.5), 0.1);
+    assert_eq!(clip_scale::<f32>(5.0, 0.5), 0.1);
+    assert_eq!(clip_scale::<f64>(0.05f64.sqrt(), 0.5), 1.0);
+    assert_eq!(clip_scale::<f64>(0.5, 0.5), 1.0);
+
+    let step = |grads: &[f64], scale: f64| {
+        let mut adam = Adam::<f64>::new(&two_scalar_layout(), AdamConfig::default());
+        let mut params = [1.0, -2.0];
+        let scalars = adam.begin_step(0.1);
+        let (first, second) = adam.moments_mut();
+        adam_kernel(&mut params, grads, first, second, scalars, scale);
+        (
+            params,
+            adam.first_moment().to_vec(),
+            adam.second_moment().to_vec(),
+        )
+    };
+    let big = [3.0, 4.0];
+    let (clipped, m, v) = step(&big, clip_scale(5.0, 0.5));
+    let (prescaled, m_ref, v_ref) = step(&[0.3, 0.4], 1.0);
+    for (got, want) in clipped.iter().zip(&prescaled) {
+        assert!(close(*got, *want, 1e-15), "{clipped:?} vs {prescaled:?}");
+    }
     assert!(
-        (big[0] - 0.3).abs() < 1e-7 && (big[1] - 0.4).abs() < 1e-7,
-        "{big:?}"
+        close(m[0], 0.03, 1e-15) && close(m[1], 0.04, 1e-15),
+        "{m:?}"
     );
-    let mut small = [0.1f32, 0.2];
-    let norm = clip_global_norm(&mut small, 0.5);
-    assert!((norm - 0.05f64.sqrt()).abs() < 1e-7);
-    assert_eq!(small, [0.1, 0.2]);
+    for (got, want) in m.iter().chain(&v).zip(m_ref.iter().chain(&v_ref)) {
+        assert!(close(*got, *want, 1e-15));
+    }
+
+    let small = [0.1, 0.2];
+    let (unclipped, m, _) = step(&small, clip_scale(0.05f64.sqrt(), 0.5));
+    let (plain, _, _) = step(&small, 1.0);
+    assert_eq!(unclipped, plain);
+    assert!(
+        close(m[0], 0.01, 1e-15) && close(m[1], 0.02, 1e-15),
+        "{m:?}"
+    );
 }

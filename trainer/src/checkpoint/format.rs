@@ -15,13 +15,82 @@
 //! The header is checked in order: magic, version, length, checksum; so a file from the future
 //! says so even if its layout changed, and a checksum is never computed over a torn file.
 
-use super::error::CheckpointErrorKind;
 use super::metadata::Metadata;
 use crate::model::NamedTensor;
+use std::fmt;
 
 pub const MAGIC: &[u8; 8] = b"T2048CKP";
 pub const FORMAT_VERSION: u32 = 1;
 pub const HEADER_LEN: usize = 24;
+
+/// Why bytes are not a checkpoint this trainer reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The file does not start with [`MAGIC`].
+    BadMagic,
+    /// The file ends before the header, or before the payload the header announces.
+    Truncated {
+        expected: u64,
+        found: u64,
+    },
+    /// Bytes follow the payload the header announces.
+    TrailingBytes {
+        expected: u64,
+        found: u64,
+    },
+    /// Written by a newer trainer.
+    FutureVersion {
+        found: u32,
+        supported: u32,
+    },
+    /// A version number no trainer ever wrote (0).
+    UnknownVersion(u32),
+    ChecksumMismatch {
+        stored: u32,
+        computed: u32,
+    },
+    /// The payload passed its checksum but does not parse: a bug or a hand-made file.
+    Malformed {
+        offset: usize,
+        what: String,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::BadMagic => write!(
+                f,
+                "not a trainer checkpoint (it does not start with the magic bytes {:?})",
+                String::from_utf8_lossy(MAGIC)
+            ),
+            DecodeError::Truncated { expected, found } => write!(
+                f,
+                "truncated: {found} bytes, but the checkpoint needs {expected}"
+            ),
+            DecodeError::TrailingBytes { expected, found } => write!(
+                f,
+                "corrupt: {found} bytes, but the header announces {expected}"
+            ),
+            DecodeError::FutureVersion { found, supported } => write!(
+                f,
+                "format version {found} is newer than this trainer reads (version {supported}); \
+                 use a newer trainer"
+            ),
+            DecodeError::UnknownVersion(version) => write!(f, "unknown format version {version}"),
+            DecodeError::ChecksumMismatch { stored, computed } => write!(
+                f,
+                "checksum mismatch (stored {stored:08x}, computed {computed:08x}): the file is \
+                 corrupt"
+            ),
+            DecodeError::Malformed { offset, what } => {
+                write!(f, "malformed payload at byte {offset}: {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// A tensor read from a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,41 +139,41 @@ pub fn encode(metadata: &Metadata, tensors: &[NamedTensor<'_>]) -> Vec<u8> {
 }
 
 /// Checks the header and checksum, then parses the payload.
-pub fn decode(bytes: &[u8]) -> Result<(Metadata, Vec<OwnedTensor>), CheckpointErrorKind> {
+pub fn decode(bytes: &[u8]) -> Result<(Metadata, Vec<OwnedTensor>), DecodeError> {
     let magic_len = bytes.len().min(MAGIC.len());
     if bytes[..magic_len] != MAGIC[..magic_len] {
-        return Err(CheckpointErrorKind::BadMagic);
+        return Err(DecodeError::BadMagic);
     }
     if bytes.len() < HEADER_LEN {
-        return Err(CheckpointErrorKind::Truncated {
+        return Err(DecodeError::Truncated {
             expected: HEADER_LEN as u64,
             found: bytes.len() as u64,
         });
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     if version > FORMAT_VERSION {
-        return Err(CheckpointErrorKind::FutureVersion {
+        return Err(DecodeError::FutureVersion {
             found: version,
             supported: FORMAT_VERSION,
         });
     }
     if version == 0 {
-        return Err(CheckpointErrorKind::UnknownVersion(version));
+        return Err(DecodeError::UnknownVersion(version));
     }
     let payload_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     let expected = (HEADER_LEN as u64).saturating_add(payload_len);
     let found = bytes.len() as u64;
     if found < expected {
-        return Err(CheckpointErrorKind::Truncated { expected, found });
+        return Err(DecodeError::Truncated { expected, found });
     }
     if found > expected {
-        return Err(CheckpointErrorKind::TrailingBytes { expected, found });
+        return Err(DecodeError::TrailingBytes { expected, found });
     }
     let stored = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
     let payload = &bytes[HEADER_LEN..];
     let computed = crc32fast::hash(payload);
     if stored != computed {
-        return Err(CheckpointErrorKind::ChecksumMismatch { stored, computed });
+        return Err(DecodeError::ChecksumMismatch { stored, computed });
     }
     parse_payload(bytes)
 }
@@ -116,14 +185,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn malformed(&self, what: impl Into<String>) -> CheckpointErrorKind {
-        CheckpointErrorKind::Malformed {
+    fn malformed(&self, what: impl Into<String>) -> DecodeError {
+        DecodeError::Malformed {
             offset: self.offset,
             what: what.into(),
         }
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], CheckpointErrorKind> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], DecodeError> {
         let left = self.bytes.len() - self.offset;
         if n > left {
             return Err(self.malformed(format!("{what} needs {n} bytes, only {left} are left")));
@@ -133,22 +202,22 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn u8(&mut self, what: &str) -> Result<u8, CheckpointErrorKind> {
+    fn u8(&mut self, what: &str) -> Result<u8, DecodeError> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32, CheckpointErrorKind> {
+    fn u32(&mut self, what: &str) -> Result<u32, DecodeError> {
         let b = self.take(4, what)?;
         Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
     }
 
-    fn u64(&mut self, what: &str) -> Result<u64, CheckpointErrorKind> {
+    fn u64(&mut self, what: &str) -> Result<u64, DecodeError> {
         let b = self.take(8, what)?;
         Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
 }
 
-fn parse_payload(bytes: &[u8]) -> Result<(Metadata, Vec<OwnedTensor>), CheckpointErrorKind> {
+fn parse_payload(bytes: &[u8]) -> Result<(Metadata, Vec<OwnedTensor>), DecodeError> {
     let mut r = Reader {
         bytes,
         offset: HEADER_LEN,
@@ -156,18 +225,17 @@ fn parse_payload(bytes: &[u8]) -> Result<(Metadata, Vec<OwnedTensor>), Checkpoin
     let json_len = r.u32("the metadata length")? as usize;
     let json_start = r.offset;
     let json = r.take(json_len, "the metadata")?;
-    let metadata: Metadata =
-        serde_json::from_slice(json).map_err(|e| CheckpointErrorKind::Malformed {
-            offset: json_start,
-            what: format!("metadata JSON: {e}"),
-        })?;
+    let metadata: Metadata = serde_json::from_slice(json).map_err(|e| DecodeError::Malformed {
+        offset: json_start,
+        what: format!("metadata JSON: {e}"),
+    })?;
     let count = r.u32("the tensor count")?;
     let mut tensors = Vec::with_capacity(count.min(1024) as usize);
     for _ in 0..count {
         let name_len = r.u32("a tensor name length")? as usize;
         let name_start = r.offset;
         let name = std::str::from_utf8(r.take(name_len, "a tensor name")?)
-            .map_err(|_| CheckpointErrorKind::Malformed {
+            .map_err(|_| DecodeError::Malformed {
                 offset: name_start,
                 what: "a tensor name is not UTF-8".into(),
             })?

@@ -8,7 +8,7 @@ pub mod metadata;
 pub mod store;
 
 pub use error::{CheckpointError, CheckpointErrorKind};
-pub use format::{FORMAT_VERSION, MAGIC, OwnedTensor};
+pub use format::{DecodeError, FORMAT_VERSION, MAGIC, OwnedTensor};
 pub use metadata::{Counters, EpisodeRecord, Metadata, SavedBudget, SavedConfig, ScheduleState};
 pub use store::CheckpointStore;
 
@@ -62,8 +62,8 @@ pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, CheckpointError> {
     timed_runtime::details!(path = path.display().to_string());
     let bytes = std::fs::read(path)
         .map_err(|e| CheckpointError::new(path, CheckpointErrorKind::Read(e)))?;
-    let (metadata, tensors) =
-        format::decode(&bytes).map_err(|kind| CheckpointError::new(path, kind))?;
+    let (metadata, tensors) = format::decode(&bytes)
+        .map_err(|e| CheckpointError::new(path, CheckpointErrorKind::Decode(e)))?;
     Ok(Checkpoint { metadata, tensors })
 }
 
@@ -73,10 +73,10 @@ impl Checkpoint {
         let config = self.metadata.config.to_config().map_err(|what| {
             CheckpointError::new(
                 path,
-                CheckpointErrorKind::Malformed {
+                CheckpointErrorKind::Decode(DecodeError::Malformed {
                     offset: format::HEADER_LEN,
                     what,
-                },
+                }),
             )
         })?;
         config

@@ -7,7 +7,8 @@
 //!   nothing is illegal and spawns nothing; after a legal move a 2 (probability 0.9) or a 4
 //!   (0.1) appears on a uniformly chosen empty cell; a game starts with two spawned tiles and
 //!   ends when no move is legal. Two 32768 tiles never merge (see [`tables`]).
-//! - Randomness comes from our own seeded xoshiro256++ ([`rng`]), so games are reproducible.
+//! - Randomness comes from a seeded xoshiro256++ and our unbiased bounded draw ([`rng`]), so
+//!   games are reproducible.
 
 pub mod action;
 pub mod board;
@@ -22,5 +23,5 @@ pub use action::Action;
 pub use board::{exponents, write_one_hot_indices};
 pub use moves::{legal_mask, slide};
 pub use random_play::{EpisodeSummary, play_random_games, random_legal_action};
-pub use rng::{SplitMix64, Xoshiro256PlusPlus};
+pub use rng::{SplitMix64, UniformBelow, Xoshiro256PlusPlus};
 pub use state::{Episode, Game, IllegalMove};

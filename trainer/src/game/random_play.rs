@@ -2,8 +2,9 @@
 //! strongest check that these rules match pgx's (whose random play the JAX anchor measured).
 
 use super::action::Action;
-use super::rng::{SplitMix64, Xoshiro256PlusPlus};
+use super::rng::{SplitMix64, UniformBelow, Xoshiro256PlusPlus};
 use super::state::{Episode, Game};
+use rand::{RngCore, SeedableRng};
 
 /// One of the legal actions in `mask`, each with equal probability; `None` when none is legal.
 pub fn random_legal_action(mask: u8, rng: &mut Xoshiro256PlusPlus) -> Option<Action> {
@@ -23,7 +24,7 @@ pub fn random_legal_action(mask: u8, rng: &mut Xoshiro256PlusPlus) -> Option<Act
 /// Game `i` is seeded by the `i`-th output of SplitMix64(`seed`); the policy draws from its
 /// own stream, so the spawns of a game do not depend on how many choices the policy made.
 pub fn play_random_games(games: usize, seed: u64) -> Vec<Episode> {
-    let mut seeds = SplitMix64::new(seed);
+    let mut seeds = SplitMix64::seed_from_u64(seed);
     let mut policy = Xoshiro256PlusPlus::seed_from_u64(seeds.next_u64());
     (0..games)
         .map(|_| {

@@ -8,6 +8,7 @@ use super::board::{max_exponent, render, tile_value};
 use super::moves::{legal_mask, slide};
 use super::rng::Xoshiro256PlusPlus;
 use super::spawn::{spawn_tile, starting_board};
+use rand::SeedableRng;
 
 /// A move that would not change the board. Nothing happened: no tile spawned, no move counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

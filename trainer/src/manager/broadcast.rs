@@ -2,8 +2,8 @@
 //! to tail. Each line goes to the file in one write, so a reader never sees half a line unless
 //! the process dies mid-write.
 
-use super::error::RunError;
 use super::metrics::IterationMetrics;
+use crate::error::RunError;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,25 +1,33 @@
 //! The training manager: owns the PPO trainer, runs iterations (rollout + update) until the
 //! budget is spent or a stop is requested, derives each iteration's metrics, streams them,
 //! shows progress and writes periodic and final checkpoints.
+//!
+//! Data flows one way: [`settings::TrainSettings`] (the request) is resolved into
+//! [`resolve::ManagerSettings`], which the [`TrainingManager`] here runs; [`run::run_training`]
+//! drives a whole run around it (timing session, evaluation, report) and tells a
+//! [`observer::RunObserver`] what happens.
 
 pub mod broadcast;
-pub mod error;
-pub mod interrupt;
+pub mod interval;
 pub mod metrics;
+pub mod observer;
 pub mod progress;
 pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod schedule;
 pub mod settings;
 
-pub use error::RunError;
+pub use interval::CheckpointInterval;
 pub use metrics::{EpisodeWindow, IterationMetrics};
+pub use observer::RunObserver;
+pub use resolve::{ManagerSettings, Resume};
 pub use run::run_training;
 pub use schedule::Schedule;
-pub use settings::{Resume, TrainSettings};
+pub use settings::TrainSettings;
 
 use crate::checkpoint::{CheckpointStore, Counters, Metadata, SavedConfig, trainer_tensors};
-use crate::cli::CheckpointInterval;
+use crate::error::RunError;
 use crate::ppo::seeds::stream_seed;
 use crate::ppo::{ConfigError, GameEnv, PpoConfig, RolloutStats, Trainer, UpdateStats};
 use broadcast::MetricsStream;
@@ -91,7 +99,7 @@ pub fn create_environments(config: PpoConfig) -> Result<Trainer<GameEnv>, Config
 impl TrainingManager {
     /// Sets up a fresh run, or continues `resume`'s (its network and optimiser state, counters,
     /// recent episodes; the schedule comes with `settings`).
-    pub fn new(settings: TrainSettings, resume: Option<&Resume>) -> Result<Self, RunError> {
+    pub fn new(settings: ManagerSettings, resume: Option<&Resume>) -> Result<Self, RunError> {
         let mut trainer_config = settings.config.clone();
         if let Some(r) = resume {
             let updates = r.checkpoint.metadata.counters.updates;
@@ -157,8 +165,12 @@ impl TrainingManager {
     }
 
     /// Trains until the budget is spent or `stop` is set (checked between iterations), then
-    /// writes the final checkpoint.
-    pub fn run(&mut self, stop: &AtomicBool) -> Result<TrainingOutcome, RunError> {
+    /// writes the final checkpoint. `observer` is told each iteration's metrics.
+    pub fn run(
+        &mut self,
+        stop: &AtomicBool,
+        observer: &mut dyn RunObserver,
+    ) -> Result<TrainingOutcome, RunError> {
         let start = Instant::now();
         let schedule_seconds = self.schedule.done_seconds();
         self.last_checkpoint = (start, self.counters.updates);
@@ -176,7 +188,7 @@ impl TrainingManager {
             self.counters.training_seconds =
                 self.base.training_seconds + start.elapsed().as_secs_f64();
             let metrics = self.process_metrics(&outcome);
-            self.broadcast_metrics(&metrics)?;
+            self.broadcast_metrics(&metrics, observer)?;
             self.last_metrics = Some(metrics);
             self.manage_checkpoints(false)?;
         };
@@ -239,12 +251,18 @@ impl TrainingManager {
         IterationMetrics::compute(&inputs, &self.window)
     }
 
-    /// Appends the metrics to the stream and shows them.
+    /// Appends the metrics to the stream, shows them and tells `observer`.
     #[timed(component = "training_manager", phase = "communication")]
-    pub fn broadcast_metrics(&mut self, metrics: &IterationMetrics) -> Result<(), RunError> {
+    pub fn broadcast_metrics(
+        &mut self,
+        metrics: &IterationMetrics,
+        observer: &mut dyn RunObserver,
+    ) -> Result<(), RunError> {
         let bytes = self.stream.send(metrics)?;
         timed_runtime::details!(bytes = bytes);
-        self.progress.update(self.schedule.progress(), metrics);
+        let progress = self.schedule.progress();
+        self.progress.update(progress, metrics);
+        observer.iteration(metrics, progress);
         Ok(())
     }
 

@@ -1,40 +1,49 @@
-//! The `train` command from start to end: timing session, training, final checkpoint, greedy
+//! A training run from start to end: timing session, training, final checkpoint, greedy
 //! evaluation, summary, where the time went, and the timing analysis report.
 
-use super::error::RunError;
+use super::observer::RunObserver;
 use super::report::{format_time_shares, time_shares, time_shares_from_analysis, training_summary};
-use super::settings::{Resume, TrainSettings};
-use super::{StopReason, TrainingManager, interrupt};
-use crate::checkpoint::error::join_sizes;
+use super::resolve::{ManagerSettings, Resume};
+use super::settings::TrainSettings;
+use super::{StopReason, TrainingManager};
 use crate::checkpoint::load_checkpoint;
-use crate::cli::TrainArgs;
+use crate::error::RunError;
 use crate::evaluation::{EVALUATION_SEED, evaluate_policy};
 use crate::ppo::Budget;
+use crate::ppo::config::join_sizes;
 use crate::timing;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use timed_runtime::Mode;
 
-/// Runs the whole training job and prints its results. Returns why training stopped.
-pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
+/// Runs the whole training job and prints its results. Returns why training stopped: its
+/// budget was spent, or `stop` was set (checked between iterations; the final checkpoint, logs
+/// and report are still written). `observer` follows the run as it goes.
+pub fn run_training(
+    settings: &TrainSettings,
+    stop: &AtomicBool,
+    observer: &mut dyn RunObserver,
+) -> Result<StopReason, RunError> {
+    settings.validate()?;
     let started = Instant::now();
-    let session = timing::start_session(args.timing_mode.into(), &args.log_dir)?;
-    let stop = interrupt::install();
-    let resume = match &args.resume {
+    let session = timing::start_session(settings.timing_mode.into(), &settings.log_dir)?;
+    let resume = match &settings.resume {
         Some(path) => Some(Resume {
             path: path.clone(),
             checkpoint: load_checkpoint(path)?,
         }),
         None => None,
     };
-    let settings = TrainSettings::resolve(args, resume.as_ref())?;
-    print!("{}", plan(&settings, resume.as_ref(), session.dir()));
-    let mut manager = TrainingManager::new(settings, resume.as_ref())?;
-    let outcome = manager.run(stop)?;
+    let resolved = ManagerSettings::resolve(settings, resume.as_ref())?;
+    print!("{}", plan(&resolved, resume.as_ref(), session.dir()));
+    observer.started(&resolved);
+    let mut manager = TrainingManager::new(resolved, resume.as_ref())?;
+    let outcome = manager.run(stop, observer)?;
     println!();
     print!("{}", training_summary(&outcome));
 
-    let games = usize::try_from(args.eval_games).unwrap_or(usize::MAX);
+    let games = settings.eval_games;
     if outcome.reason == StopReason::Interrupted {
         println!("\nevaluation skipped: training was interrupted");
     } else if games > 0
@@ -47,6 +56,7 @@ pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
     {
         println!();
         print!("{report}");
+        observer.evaluation(&report);
     }
     drop(manager);
 
@@ -55,7 +65,7 @@ pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
     let mode = session.mode();
     let log_dir = session.dir().to_path_buf();
     session.finish()?;
-    let analysis = if mode == Mode::Full && !args.no_report {
+    let analysis = if mode == Mode::Full && settings.report {
         Some(analyzer::analyze_dir(
             &log_dir,
             &analyzer::Options::default(),
@@ -75,7 +85,7 @@ pub fn run_training(args: &TrainArgs) -> Result<StopReason, RunError> {
         println!("timing logs and summaries: {}", log_dir.display());
     }
 
-    if !args.no_report {
+    if settings.report {
         println!();
         match &analysis {
             Some(analysis) => report(analysis, &log_dir)?,
@@ -93,7 +103,7 @@ fn report(analysis: &analyzer::Analysis, log_dir: &Path) -> Result<(), RunError>
 }
 
 /// What is about to happen, printed before training starts.
-fn plan(settings: &TrainSettings, resume: Option<&Resume>, log_dir: &Path) -> String {
+fn plan(settings: &ManagerSettings, resume: Option<&Resume>, log_dir: &Path) -> String {
     let c = &settings.config;
     let budget = match settings.schedule.budget() {
         Budget::Updates(n) => format!("{n} updates"),

@@ -4,9 +4,12 @@
 use crate::checkpoint::{SavedBudget, ScheduleState};
 use crate::ppo::Budget;
 use crate::ppo::schedule::linear_learning_rate;
+use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Serialised as the checkpoint stores it ([`ScheduleState`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(into = "ScheduleState")]
 pub struct Schedule {
     budget: Budget,
     initial_learning_rate: f64,
@@ -102,5 +105,11 @@ impl Schedule {
 
     pub fn done_seconds(&self) -> f64 {
         self.done_seconds
+    }
+}
+
+impl From<Schedule> for ScheduleState {
+    fn from(schedule: Schedule) -> Self {
+        schedule.state()
     }
 }

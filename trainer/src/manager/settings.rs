@@ -1,103 +1,265 @@
-//! A training run's settings, from the command line and, when resuming, the checkpoint: a flag
-//! given overrides the checkpoint, a flag left out keeps the checkpoint's value.
+//! What a training run is asked to do: the `train` command's flags, or the same settings as
+//! JSON (each field is the flag of the same name with `_` for `-`: `{"updates": 50, "envs":
+//! 64, "hidden": [128, 128], "reward": "log2", "checkpoint_every": "10u"}`; a field left out
+//! takes the flag's default).
+//!
+//! The PPO fields are overrides: left out, they keep the default configuration or, on
+//! `resume`, the checkpoint's. [`TrainSettings::validate`] checks each field on its own and
+//! names the one it refuses; whether the fields fit together (`envs` a multiple of `threads`,
+//! ...) is checked when they are resolved against the checkpoint, by [`crate::ppo::PpoConfig`].
 
-use super::broadcast::METRICS_FILE;
-use super::error::RunError;
-use super::progress::ProgressMode;
-use super::schedule::Schedule;
-use crate::checkpoint::Checkpoint;
-use crate::cli::{CheckpointInterval, TrainArgs};
-use crate::ppo::{Budget, PpoConfig};
+use super::interval::CheckpointInterval;
+use crate::error::SettingsError;
+use crate::evaluation::MAX_GAMES;
+use crate::ppo::RewardShaping;
+use crate::timing::TimingMode;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Training time of a run without `--minutes`/`--updates`: with startup, the 1,000-game greedy
-/// evaluation and the timing report, the default run takes about 5 minutes on the 2-core
-/// development machine (see the report of `cargo run -p trainer`).
-pub const DEFAULT_TRAINING_TIME: Duration = Duration::from_secs(285);
+/// The longest training budget accepted, in minutes (about two years).
+pub const MAX_MINUTES: f64 = 1e6;
 
-/// A checkpoint and the file it came from.
-#[derive(Clone, Debug)]
-pub struct Resume {
-    pub path: PathBuf,
-    pub checkpoint: Checkpoint,
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Training budget in minutes; at most one of `minutes` and `updates`. With neither, a
+    /// resumed run continues its unfinished budget, and any other run trains for
+    /// [`super::resolve::DEFAULT_TRAINING_TIME`].
+    pub minutes: Option<f64>,
+    /// Training budget in updates (one rollout plus one PPO update each).
+    pub updates: Option<u64>,
+    /// Parallel environments.
+    pub envs: Option<usize>,
+    /// Steps per environment per rollout.
+    pub steps: Option<usize>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Seed of every random stream.
+    pub seed: Option<u64>,
+    /// Initial learning rate, annealed linearly to 0 over the budget.
+    pub lr: Option<f64>,
+    /// Hidden layer widths.
+    pub hidden: Option<Vec<usize>>,
+    /// Reward shaping of the merge score.
+    pub reward: Option<RewardShaping>,
+    /// Where timing logs, summaries, `metrics.jsonl` and the analysis report go.
+    pub log_dir: PathBuf,
+    /// What the timing runtime records.
+    pub timing_mode: TimingMode,
+    /// Where checkpoints go.
+    pub checkpoint_dir: PathBuf,
+    /// When periodic checkpoints are written.
+    pub checkpoint_every: CheckpointInterval,
+    /// Periodic checkpoints kept (besides `latest.ckpt` and `final.ckpt`).
+    pub keep_checkpoints: usize,
+    /// The checkpoint whose run this one continues.
+    pub resume: Option<PathBuf>,
+    /// Games of the greedy evaluation after training (0 to skip).
+    pub eval_games: usize,
+    /// Whether the timing analysis report is written at the end (`--no-report` turns it off).
+    pub report: bool,
+    /// Seconds between status lines when stdout is not a terminal.
+    pub status_every: f64,
 }
 
-#[derive(Clone, Debug)]
-pub struct TrainSettings {
-    pub config: PpoConfig,
-    pub schedule: Schedule,
-    pub checkpoint_dir: PathBuf,
-    pub checkpoint_every: CheckpointInterval,
-    pub keep_checkpoints: usize,
-    pub metrics_path: PathBuf,
-    /// Whether `metrics.jsonl` keeps its lines (a resumed run continues the stream).
-    pub append_metrics: bool,
-    pub progress: ProgressMode,
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            minutes: None,
+            updates: None,
+            envs: None,
+            steps: None,
+            threads: None,
+            seed: None,
+            lr: None,
+            hidden: None,
+            reward: None,
+            log_dir: PathBuf::from("logs"),
+            timing_mode: TimingMode::Full,
+            checkpoint_dir: PathBuf::from("checkpoints"),
+            checkpoint_every: CheckpointInterval::Every(Duration::from_secs(120)),
+            keep_checkpoints: 3,
+            resume: None,
+            eval_games: 1000,
+            report: true,
+            status_every: 10.0,
+        }
+    }
 }
 
 impl TrainSettings {
-    pub fn resolve(args: &TrainArgs, resume: Option<&Resume>) -> Result<Self, RunError> {
-        let mut config = match resume {
-            Some(r) => r.checkpoint.config(&r.path)?,
-            None => PpoConfig::default(),
-        };
-        if let Some(hidden) = &args.hidden {
-            if let Some(r) = resume {
-                r.checkpoint.check_hidden(&r.path, &hidden.0)?;
+    /// The first field whose value cannot be used, whatever the others and the checkpoint.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let refuse = |field, problem: String| Err(SettingsError { field, problem });
+        if let Some(minutes) = self.minutes {
+            if self.updates.is_some() {
+                return refuse(
+                    "minutes",
+                    "cannot be given with `updates`: the budget is one or the other".into(),
+                );
             }
-            config.hidden = hidden.0.clone();
+            if !(minutes.is_finite() && minutes > 0.0 && minutes < MAX_MINUTES) {
+                return refuse(
+                    "minutes",
+                    format!("{minutes} is not a positive number of minutes below {MAX_MINUTES}"),
+                );
+            }
         }
-        if let Some(envs) = args.envs {
-            config.num_envs = envs;
+        if self.updates == Some(0) {
+            return refuse("updates", "must be at least 1".into());
         }
-        if let Some(steps) = args.steps {
-            config.num_steps = steps;
+        if let Some(hidden) = &self.hidden
+            && (hidden.is_empty() || hidden.contains(&0))
+        {
+            return refuse(
+                "hidden",
+                format!(
+                    "{hidden:?} are not layer widths: expected positive integers, e.g. [256, 256]"
+                ),
+            );
         }
-        if let Some(threads) = args.threads {
-            config.threads = threads;
+        if self.keep_checkpoints == 0 {
+            return refuse("keep_checkpoints", "must be at least 1".into());
         }
-        if let Some(seed) = args.seed {
-            config.seed = seed;
+        if self.eval_games > MAX_GAMES {
+            return refuse(
+                "eval_games",
+                format!(
+                    "{} is more than the {MAX_GAMES} games one evaluation plays",
+                    self.eval_games
+                ),
+            );
         }
-        if let Some(lr) = args.lr {
-            config.learning_rate = lr;
+        if !(self.status_every.is_finite() && self.status_every > 0.0) {
+            return refuse(
+                "status_every",
+                format!("{} is not a positive number of seconds", self.status_every),
+            );
         }
-        if let Some(reward) = args.reward {
-            config.reward = reward.into();
-        }
-        config.validate()?;
+        Ok(())
+    }
+}
 
-        let explicit_budget = match (args.updates, args.minutes) {
-            (Some(updates), _) => Some(Budget::Updates(updates)),
-            (None, Some(minutes)) => {
-                Some(Budget::WallTime(Duration::from_secs_f64(minutes * 60.0)))
-            }
-            (None, None) => None,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(json: &str) -> String {
+        serde_json::from_str::<TrainSettings>(json)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_empty_object_is_the_default_run() {
+        let settings: TrainSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings, TrainSettings::default());
+        assert_eq!(settings.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_field_reads_from_json_and_writes_back() {
+        let json = r#"{
+            "updates": 50, "envs": 64, "steps": 16, "threads": 4, "seed": 9, "lr": 0.0005,
+            "hidden": [128, 64], "reward": "log", "log_dir": "runs/a", "timing_mode": "summary",
+            "checkpoint_dir": "ckpt/a", "checkpoint_every": "10u", "keep_checkpoints": 5,
+            "resume": "old.ckpt", "eval_games": 0, "report": false, "status_every": 2.5
+        }"#;
+        let settings: TrainSettings = serde_json::from_str(json).unwrap();
+        let expected = TrainSettings {
+            minutes: None,
+            updates: Some(50),
+            envs: Some(64),
+            steps: Some(16),
+            threads: Some(4),
+            seed: Some(9),
+            lr: Some(5e-4),
+            hidden: Some(vec![128, 64]),
+            reward: Some(RewardShaping::Log2),
+            log_dir: PathBuf::from("runs/a"),
+            timing_mode: TimingMode::Summary,
+            checkpoint_dir: PathBuf::from("ckpt/a"),
+            checkpoint_every: CheckpointInterval::EveryUpdates(10),
+            keep_checkpoints: 5,
+            resume: Some(PathBuf::from("old.ckpt")),
+            eval_games: 0,
+            report: false,
+            status_every: 2.5,
         };
-        let unfinished = resume
-            .map(|r| Schedule::from_state(&r.checkpoint.metadata.schedule))
-            .filter(|s| !s.is_finished());
-        let schedule = match (explicit_budget, unfinished) {
-            (Some(budget), _) => Schedule::new(budget, config.learning_rate),
-            (None, Some(schedule)) if args.lr.is_some() => {
-                schedule.with_initial_learning_rate(config.learning_rate)
-            }
-            (None, Some(schedule)) => schedule,
-            (None, None) => Schedule::new(
-                Budget::WallTime(DEFAULT_TRAINING_TIME),
-                config.learning_rate,
-            ),
+        assert_eq!(settings, expected);
+        assert_eq!(settings.validate(), Ok(()));
+        let written = serde_json::to_value(&settings).unwrap();
+        assert_eq!(written["reward"], "log2");
+        assert_eq!(written["checkpoint_every"], "10u");
+        assert_eq!(written["timing_mode"], "summary");
+        assert_eq!(written["minutes"], serde_json::Value::Null);
+        let read_back: TrainSettings = serde_json::from_value(written).unwrap();
+        assert_eq!(read_back, expected);
+    }
+
+    #[test]
+    fn json_that_is_not_settings_is_refused_naming_the_field() {
+        let error = |json: &str| {
+            serde_json::from_str::<TrainSettings>(json)
+                .unwrap_err()
+                .to_string()
         };
-        Ok(TrainSettings {
-            config,
-            schedule,
-            checkpoint_dir: args.checkpoint_dir.clone(),
-            checkpoint_every: args.checkpoint_every,
-            keep_checkpoints: usize::try_from(args.keep_checkpoints).unwrap_or(usize::MAX),
-            metrics_path: args.log_dir.join(METRICS_FILE),
-            append_metrics: resume.is_some(),
-            progress: ProgressMode::for_stdout(Duration::from_secs_f64(args.status_every)),
-        })
+        assert!(
+            error(r#"{"update": 5}"#)
+                .starts_with("unknown field `update`, expected one of `minutes`, `updates`,"),
+            "{}",
+            error(r#"{"update": 5}"#)
+        );
+        assert_eq!(
+            error(r#"{"envs": -4}"#),
+            "invalid value: integer `-4`, expected usize at line 1 column 11"
+        );
+        assert_eq!(
+            error(r#"{"reward": "cubic"}"#),
+            "unknown variant `cubic`, expected one of `raw`, `scaled`, `log`, `log2` at line 1 column 18"
+        );
+        assert_eq!(
+            error(r#"{"checkpoint_every": "5h"}"#),
+            "`5h` is not a checkpoint interval: expected e.g. 2m, 90s, 50u, or 0 for none at line 1 column 26"
+        );
+    }
+
+    #[test]
+    fn values_no_run_can_use_are_refused_naming_the_field() {
+        assert_eq!(
+            problem(r#"{"minutes": 5, "updates": 10}"#),
+            "invalid setting `minutes`: cannot be given with `updates`: the budget is one or the other"
+        );
+        assert_eq!(
+            problem(r#"{"minutes": 0}"#),
+            "invalid setting `minutes`: 0 is not a positive number of minutes below 1000000"
+        );
+        assert_eq!(
+            problem(r#"{"updates": 0}"#),
+            "invalid setting `updates`: must be at least 1"
+        );
+        assert_eq!(
+            problem(r#"{"hidden": [64, 0]}"#),
+            "invalid setting `hidden`: [64, 0] are not layer widths: expected positive integers, e.g. [256, 256]"
+        );
+        assert_eq!(
+            problem(r#"{"hidden": []}"#),
+            "invalid setting `hidden`: [] are not layer widths: expected positive integers, e.g. [256, 256]"
+        );
+        assert_eq!(
+            problem(r#"{"keep_checkpoints": 0}"#),
+            "invalid setting `keep_checkpoints`: must be at least 1"
+        );
+        assert_eq!(
+            problem(r#"{"eval_games": 10000001}"#),
+            "invalid setting `eval_games`: 10000001 is more than the 10000000 games one evaluation plays"
+        );
+        assert_eq!(
+            problem(r#"{"status_every": 0}"#),
+            "invalid setting `status_every`: 0 is not a positive number of seconds"
+        );
     }
 }

@@ -34,6 +34,17 @@ multiversion! {
     }
 }
 
+/// The factor `adam_kernel` multiplies gradients of global norm `norm` by to clip them to
+/// `max_norm`, as optax's `clip_by_global_norm` and PyTorch's `clip_grad_norm_`: a rescale only
+/// when the norm exceeds the limit.
+pub fn clip_scale<T: Real>(norm: f64, max_norm: f64) -> T {
+    if norm > max_norm {
+        T::from_f64(max_norm / norm)
+    } else {
+        T::ONE
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamConfig {
     pub beta1: f64,

@@ -69,10 +69,13 @@ pub fn matmul_into<T: Real>(
         }
         return;
     }
-    // SAFETY: each pointer with its strides addresses exactly the elements of its view, which
-    // ndarray guarantees are in bounds; `dst` is a unique borrow, so it aliases neither input;
-    // strides along axes longer than 1 are positive (checked above). `T` is f32 or f64, the
-    // only `Real` types, both of which gemm supports.
+    // SAFETY: gemm reads `m x k` and `k x n` elements and writes `m x n` through the pointers
+    // and strides it is given. Each pointer with its strides addresses exactly the elements of
+    // its view (the shapes were checked to chain above), which ndarray guarantees are in
+    // bounds; strides along axes longer than 1 are positive (checked above), so no element is
+    // written twice; `dst` is a unique borrow, so it aliases neither input. gemm panics rather
+    // than misbehaves for element types it does not support, and `Real` is only f32 and f64,
+    // which it supports.
     unsafe {
         gemm(
             m,

@@ -3,7 +3,6 @@
 
 pub mod adam;
 pub mod batch_memory;
-pub mod clip;
 pub mod contiguous;
 pub mod dense;
 pub mod heads;
@@ -16,9 +15,8 @@ pub mod shape;
 pub mod simd;
 pub mod tensors;
 
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, clip_scale};
 pub use batch_memory::{Activations, BackwardScratch};
-pub use clip::clip_global_norm;
 pub use dense::{Dense, DenseMut};
 pub use mlp::Mlp;
 pub use real::Real;

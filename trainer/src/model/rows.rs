@@ -111,15 +111,6 @@ multiversion! {
 }
 
 multiversion! {
-    /// `values *= factor`.
-    pub fn scale_in_place<T: Real>(values: &mut [T], factor: T) {
-        for v in values {
-            *v *= factor;
-        }
-    }
-}
-
-multiversion! {
     pub fn sum_of_squares<T: Real>(values: &[T]) -> f64 {
         // Independent lanes let the compiler vectorise a reduction it may not reorder.
         let mut lanes = [T::ZERO; 16];

@@ -14,6 +14,8 @@ macro_rules! multiversion {
 
             #[cfg(target_arch = "x86_64")]
             {
+                // Compiled for instruction sets the baseline CPU may lack: only callable once
+                // the running CPU is known to have them.
                 #[target_feature(enable = "avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")]
                 unsafe fn avx512<T: Real>($($arg: $ty),*) $(-> $ret)? {
                     portable($($arg),*)
@@ -23,11 +25,14 @@ macro_rules! multiversion {
                     portable($($arg),*)
                 }
                 if $crate::model::simd::has_avx512() {
-                    // SAFETY: the CPU supports every feature `avx512` was compiled for.
+                    // SAFETY: `avx512` may only run where the CPU has every feature it was
+                    // compiled for (avx512f/vl/bw/dq, avx2, fma); `has_avx512()` has just
+                    // detected each of them on this CPU at run time.
                     return unsafe { avx512($($arg),*) };
                 }
                 if $crate::model::simd::has_avx2() {
-                    // SAFETY: as above, for AVX2 and FMA.
+                    // SAFETY: `avx2` may only run where the CPU has AVX2 and FMA;
+                    // `has_avx2()` has just detected both on this CPU at run time.
                     return unsafe { avx2($($arg),*) };
                 }
             }

@@ -2,17 +2,21 @@
 //! (`/work/shared/anchors/jax_ppo_2048`) in its 256 envs x 32 steps configuration, except the
 //! learning rate (see `DEFAULT_LEARNING_RATE`).
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// How the raw 2048 merge score of a move becomes the reward PPO learns from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the raw 2048 merge score of a move becomes the reward PPO learns from. Written as
+/// [`RewardShaping::name`] (`log` is read as `log2`, as on the command line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RewardShaping {
     /// The merge score itself.
     Raw,
     /// The merge score / 100 (the anchor's default: much better than log2 on a 5-minute budget).
     Scaled,
     /// log2(1 + merge score).
+    #[serde(alias = "log")]
     Log2,
 }
 
@@ -56,7 +60,7 @@ impl FromStr for RewardShaping {
 /// 1e-3 gave 11,814 (56.6%, 3.5%).
 pub const DEFAULT_LEARNING_RATE: f64 = 1e-3;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PpoConfig {
     /// Parallel environments (split evenly across `threads`).
     pub num_envs: usize,
@@ -104,6 +108,15 @@ impl Default for PpoConfig {
             reward: RewardShaping::Scaled,
         }
     }
+}
+
+/// Hidden layer widths as the command line takes them: `256,256`.
+pub fn join_sizes(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[derive(Clone, Debug, PartialEq)]

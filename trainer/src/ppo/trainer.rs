@@ -11,7 +11,7 @@ use super::rollout::{RolloutSettings, Shard};
 use super::seeds::{MODEL_STREAM, SHUFFLE_STREAM, env_stream, sampling_stream, stream_seed};
 use super::stats::{LossSums, RolloutStats, UpdateStats, explained_variance};
 use super::update::{Worker, WorkerSamples};
-use crate::model::adam::adam_kernel;
+use crate::model::adam::{adam_kernel, clip_scale};
 use crate::model::contiguous::{flat, flat_mut};
 use crate::model::rows::{add_assign, sum_of_squares};
 use crate::model::{Adam, AdamConfig, Mlp, MlpShape};
@@ -335,12 +335,7 @@ fn optimizer_step(
             .sum()
     });
     let norm = squares.sqrt();
-    // As optax's clip_by_global_norm: rescale only when the norm exceeds the limit.
-    let scale = if norm > max_grad_norm {
-        (max_grad_norm / norm) as f32
-    } else {
-        1.0
-    };
+    let scale = clip_scale(norm, max_grad_norm);
     let scalars = adam.begin_step(learning_rate);
     let (m, v) = adam.moments_mut();
     let params = model.params_mut();
