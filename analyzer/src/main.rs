@@ -105,7 +105,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", analyzer::error::Chain(&error));
             ExitCode::FAILURE
         }
     }
