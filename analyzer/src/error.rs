@@ -20,6 +20,26 @@ pub enum Error {
     Write { path: PathBuf, source: io::Error },
     /// A chart could not be drawn.
     Chart { path: PathBuf, message: String },
+    /// The worker threads could not be started.
+    ThreadPool {
+        threads: usize,
+        source: rayon::ThreadPoolBuildError,
+    },
+    /// A reader thread panicked on bytes `start..end` of a log: the report would lack them.
+    ReaderPanicked {
+        path: PathBuf,
+        start: usize,
+        end: usize,
+        message: String,
+    },
+    /// The analysis of one operation panicked (`stage`: what it was computing).
+    AnalysisPanicked {
+        stage: &'static str,
+        component: String,
+        operation: String,
+        phase: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -35,6 +55,29 @@ impl fmt::Display for Error {
             Error::Chart { path, message } => {
                 write!(f, "cannot draw {}: {message}", path.display())
             }
+            Error::ThreadPool { threads, .. } => {
+                write!(f, "cannot start {threads} worker threads")
+            }
+            Error::ReaderPanicked {
+                path,
+                start,
+                end,
+                message,
+            } => write!(
+                f,
+                "a reader thread panicked on bytes {start}..{end} of {}: {message}",
+                path.display()
+            ),
+            Error::AnalysisPanicked {
+                stage,
+                component,
+                operation,
+                phase,
+                message,
+            } => write!(
+                f,
+                "the {stage} of {component}/{operation} ({phase}) panicked: {message}"
+            ),
         }
     }
 }
@@ -43,6 +86,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::ListDirectory { source, .. } | Error::Write { source, .. } => Some(source),
+            Error::ThreadPool { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod options;
 pub mod stats;
 pub mod units;
+pub mod workers;
 
 use std::path::Path;
 
@@ -29,9 +30,13 @@ pub const REPORT_FILE: &str = "performance_analysis_report.json";
 /// The folder the charts and `report.html` go to, under the output directory.
 pub const VISUALIZATIONS_DIR: &str = "visualizations";
 
-/// Reads and analyses every log in `dir`. Fails only on a missing directory, one without
-/// `*_timing.log` files, or one that cannot be listed; bad rows are reported, not fatal.
+/// Reads and analyses every log in `dir` on `options.threads` worker threads. Fails only on
+/// a missing directory, one without `*_timing.log` files, or one that cannot be listed, and
+/// when a worker thread fails (the error names the file and bytes, or the operation, it was
+/// working on); bad rows are reported, not fatal.
 pub fn analyze_dir(dir: &Path, options: &Options) -> Result<Analysis, Error> {
-    let dataset = ingest::ingest_dir(dir, options)?;
-    Ok(analysis::analyze(dataset, options))
+    workers::in_pool(options.threads, || {
+        let dataset = ingest::ingest_dir(dir, options)?;
+        analysis::analyze(dataset, options)
+    })?
 }

@@ -53,7 +53,7 @@ struct ReportArgs {
     /// Durations kept exactly per operation; beyond, percentiles come from a histogram.
     #[arg(long, default_value_t = 1_000_000)]
     exact_cap: usize,
-    /// Reader threads (0: one per core).
+    /// Worker threads reading and analysing (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Bottlenecks and recommendations shown.

@@ -18,10 +18,14 @@ pub mod waiting;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
+use crate::error::Error;
 use crate::ingest::dataset::Dataset;
 use crate::ingest::detect::LogFormat;
 use crate::ingest::numbers::format_timestamp_us;
-use crate::options::Options;
+use crate::options::{INJECTED_PANIC, InjectedPanic, Options};
+use crate::workers::catch_panic;
 use model::{
     Bottleneck, ChartData, ComponentReport, CrossComponentReport, FileReport, OperationModes,
     OperationWaiting, Recommendation, SummaryReport, ThreadImbalance, Trend,
@@ -78,12 +82,16 @@ fn now_utc() -> String {
     format_timestamp_us(micros)
 }
 
-/// Fits trends and finds modes for every operation, spread over `threads` threads.
+/// An operation's trend and modes, where it has them.
+type Fitted = (Option<Trend>, Option<OperationModes>);
+
+/// Fits trends and finds modes for every operation, in parallel. A panic fails the analysis,
+/// naming the operation.
 fn trends_and_modes(
     dataset: &Dataset,
     components: &[ComponentReport],
-    threads: usize,
-) -> (Vec<Trend>, Vec<OperationModes>) {
+    inject_panic: Option<&InjectedPanic>,
+) -> Result<(Vec<Trend>, Vec<OperationModes>), Error> {
     let origins: HashMap<&str, (i64, f64, u64)> = components
         .iter()
         .map(|component| {
@@ -105,70 +113,64 @@ fn trends_and_modes(
     let ids: Vec<usize> = (0..dataset.table.ops.len())
         .filter(|&id| dataset.table.ops[id].count > 0)
         .collect();
-    let per_thread = ids.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<(Option<Trend>, Option<OperationModes>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(per_thread)
-            .map(|chunk| {
-                let origins = &origins;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&id| {
-                            let key = &dataset.table.keys[id];
-                            let op = &dataset.table.ops[id];
-                            let (origin_ns, span_s, resolution_ns) = origins
-                                .get(key.component.as_str())
-                                .copied()
-                                .unwrap_or((0, 0.0, 1));
-                            let strided = op.timeline.strided();
-                            let trend = trends::fit_trend(&trends::TrendInput {
-                                component: &key.component,
-                                operation: &key.operation,
-                                phase: &key.phase,
-                                samples: &strided,
-                                sample_stride: op.timeline.stride(),
-                                origin_ns,
-                                span_s,
-                            });
-                            let with_extremes = op.timeline.with_extremes();
-                            let modes = clusters::find_modes(&clusters::ModeInput {
-                                component: &key.component,
-                                operation: &key.operation,
-                                phase: &key.phase,
-                                samples: &with_extremes,
-                                sample_stride: op.timeline.stride(),
-                                origin_ns,
-                                first_start_ns: op.first_start_ns,
-                                last_end_ns: op.last_end_ns,
-                                resolution_ns,
-                            });
-                            (trend, modes)
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let fitted: Vec<Result<Fitted, Error>> = ids
+        .par_iter()
+        .map(|&id| {
+            let key = &dataset.table.keys[id];
+            let op = &dataset.table.ops[id];
+            let (origin_ns, span_s, resolution_ns) = origins
+                .get(key.component.as_str())
+                .copied()
+                .unwrap_or((0, 0.0, 1));
+            catch_panic(|| {
+                if matches!(inject_panic, Some(InjectedPanic::Timeline(name)) if *name == key.operation)
+                {
+                    panic!("{INJECTED_PANIC}");
+                }
+                let strided = op.timeline.strided();
+                let trend = trends::fit_trend(&trends::TrendInput {
+                    component: &key.component,
+                    operation: &key.operation,
+                    phase: &key.phase,
+                    samples: &strided,
+                    sample_stride: op.timeline.stride(),
+                    origin_ns,
+                    span_s,
+                });
+                let with_extremes = op.timeline.with_extremes();
+                let modes = clusters::find_modes(&clusters::ModeInput {
+                    component: &key.component,
+                    operation: &key.operation,
+                    phase: &key.phase,
+                    samples: &with_extremes,
+                    sample_stride: op.timeline.stride(),
+                    origin_ns,
+                    first_start_ns: op.first_start_ns,
+                    last_end_ns: op.last_end_ns,
+                    resolution_ns,
+                });
+                (trend, modes)
             })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    });
-    let mut trends: Vec<Trend> = results
+            .map_err(|message| components::operation_panicked("trend and mode fit", key, message))
+        })
+        .collect();
+    let fitted = fitted.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut trends: Vec<Trend> = fitted
         .iter()
         .filter_map(|(trend, _)| trend.clone())
         .collect();
     let mut modes: Vec<OperationModes> =
-        results.into_iter().filter_map(|(_, modes)| modes).collect();
+        fitted.into_iter().filter_map(|(_, modes)| modes).collect();
     trends.sort_by(|a, b| b.change_over_run.total_cmp(&a.change_over_run));
     modes.sort_by(|a, b| (&a.component, &a.operation).cmp(&(&b.component, &b.operation)));
-    (trends, modes)
+    Ok((trends, modes))
 }
 
-/// Runs every analysis on what was read.
-pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
-    let threads = options.reader_threads();
-    let stats = components::summarize_all(&mut dataset.table.ops, threads);
+/// Runs every analysis on what was read. Fails only when a worker thread fails.
+pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Analysis, Error> {
+    let inject_panic = options.inject_panic.as_ref();
+    let stats =
+        components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
         .summaries
         .iter()
@@ -192,7 +194,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         .map(|component| component.name.clone())
         .collect();
     let bottlenecks = bottlenecks::find_bottlenecks(&components, &options.thresholds);
-    let (trends, modes) = trends_and_modes(&dataset, &components, threads);
+    let (trends, modes) = trends_and_modes(&dataset, &components, inject_panic)?;
     let thread_imbalances = threads::find_imbalances(&components);
     let any_ours = dataset
         .files
@@ -226,7 +228,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         thresholds: &options.thresholds,
     });
     let chart_data = chart_data::collect(&dataset, &components);
-    Analysis {
+    Ok(Analysis {
         generated_at: now_utc(),
         log_dir: dataset.dir.clone(),
         options: options.clone(),
@@ -242,5 +244,5 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         files,
         summaries,
         chart_data,
-    }
+    })
 }

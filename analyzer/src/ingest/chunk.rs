@@ -17,6 +17,9 @@ pub struct ChunkContext<'a> {
     /// The buffer is a read-only file mapping whose parsed pages may be handed back to the
     /// kernel (never set for heap buffers: dropping their pages would zero them).
     pub release_pages: bool,
+    /// The chunk whose reader panics ([`crate::options::InjectedPanic::ReaderChunk`]).
+    #[doc(hidden)]
+    pub inject_panic: Option<usize>,
 }
 
 /// Bytes parsed between two hand-backs of mapped pages.

@@ -17,7 +17,8 @@ use super::nesting::NestingJoin;
 use super::problems::{ProblemKind, ProblemLog};
 use super::split::parse_parallel;
 use super::summary_json::SummaryFile;
-use crate::options::Options;
+use crate::error::Error;
+use crate::options::{InjectedPanic, Options};
 use crate::stats::accumulator::{Limits, OpAccumulator};
 
 /// How legacy nesting (self time) worked out for one file.
@@ -128,9 +129,9 @@ impl Dataset {
         }
     }
 
-    /// Reads one log and merges it in.
-    pub fn add_log(&mut self, path: &Path, options: &Options) {
-        let (file, table, events, callgraph) = read_log(path, options);
+    /// Reads one log and merges it in. Fails only when a reader thread fails.
+    pub fn add_log(&mut self, path: &Path, options: &Options) -> Result<(), Error> {
+        let (file, table, events, callgraph) = read_log(path, options)?;
         let ids = self.table.absorb(&table.keys, table.ops, self.limits);
         let mut callgraph = callgraph;
         callgraph.remap_keys(&ids);
@@ -141,12 +142,13 @@ impl Dataset {
         }
         self.events = merged.events;
         self.files.push(file);
+        Ok(())
     }
 }
 
 type FileData = (LogFile, OpTable, Vec<(OpKey, EventTally)>, CallGraphSample);
 
-fn read_log(path: &Path, options: &Options) -> FileData {
+fn read_log(path: &Path, options: &Options) -> Result<FileData, Error> {
     let stem = stem(path);
     let mut file = LogFile {
         path: path.to_path_buf(),
@@ -168,7 +170,7 @@ fn read_log(path: &Path, options: &Options) -> FileData {
         Err(error) => {
             file.problems
                 .record(0, ProblemKind::UnreadableFile, || error.to_string());
-            return (file, OpTable::default(), Vec::new(), callgraph);
+            return Ok((file, OpTable::default(), Vec::new(), callgraph));
         }
     };
     let buf: &[u8] = map.as_deref().unwrap_or(&[]);
@@ -176,7 +178,7 @@ fn read_log(path: &Path, options: &Options) -> FileData {
     let (format, header_missing) = detect(buf);
     file.format = format;
     if format == LogFormat::Empty {
-        return (file, OpTable::default(), Vec::new(), callgraph);
+        return Ok((file, OpTable::default(), Vec::new(), callgraph));
     }
     if header_missing {
         let name = if format == LogFormat::Ours {
@@ -193,10 +195,22 @@ fn read_log(path: &Path, options: &Options) -> FileData {
         limits: options.limits(),
         callgraph_budget: options.call_graph_budget,
         release_pages: true,
+        inject_panic: match options.inject_panic {
+            Some(InjectedPanic::ReaderChunk(chunk)) => Some(chunk),
+            _ => None,
+        },
     };
-    let outputs = parse_parallel(format, buf, options.reader_threads(), &context);
+    let outputs =
+        parse_parallel(format, buf, rayon::current_num_threads(), &context).map_err(|failure| {
+            Error::ReaderPanicked {
+                path: path.to_path_buf(),
+                start: failure.start,
+                end: failure.end,
+                message: failure.message,
+            }
+        })?;
     let (table, events, callgraph) = merge_chunks(&mut file, outputs, options.limits(), callgraph);
-    (file, table, events, callgraph)
+    Ok((file, table, events, callgraph))
 }
 
 fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
