@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use analyzer::export::{console, html, json};
 use analyzer::{Options, SeverityThresholds, analyze_dir};
 use clap::{Args, Parser, Subcommand};
 
@@ -82,14 +83,14 @@ fn run(args: ReportArgs) -> Result<(), analyzer::Error> {
         top: args.top,
         ..Options::default()
     };
-    let analysis = analyze_dir(&args.logs, &options)?;
+    let report = analyze_dir(&args.logs, &options)?;
     let out_dir = args.out.unwrap_or_else(|| args.logs.clone());
-    let report = analysis.write_report(&out_dir)?;
+    let report_file = json::write(&report, &out_dir)?;
     if !args.no_charts {
-        analysis.write_visualizations(&out_dir)?;
+        html::write(&report, &out_dir)?;
     }
     if !args.quiet {
-        print!("{}", analysis.console_summary(Some(&report)));
+        print!("{}", console::render(&report, Some(&report_file)));
         if !args.no_charts {
             println!(
                 "\nCharts and report.html: {}",

@@ -7,10 +7,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rayon::prelude::*;
 
 use super::inputs::summaries_by_component;
-use super::model::{
-    ComponentReport, EventReport, OperationReport, PhaseReport, SelfTimeSource, ShareBasis,
-    ThreadLoad, ThreadShare,
-};
 use crate::error::Error;
 use crate::ingest::dataset::Dataset;
 use crate::ingest::detect::LogFormat;
@@ -18,6 +14,10 @@ use crate::ingest::interner::OpKey;
 use crate::ingest::numbers::format_timestamp_us;
 use crate::ingest::summary_json::SummaryFile;
 use crate::options::{INJECTED_PANIC, InjectedPanic};
+use crate::report::{
+    ComponentReport, EventReport, OperationReport, PhaseReport, SelfTimeSource, ShareBasis,
+    ThreadLoad, ThreadShare,
+};
 use crate::stats::accumulator::OpAccumulator;
 use crate::stats::summary::{DurationStats, summarize_group};
 use crate::units::ns_to_ms;

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{FileReport, SummaryReport};
 use crate::ingest::dataset::Dataset;
 use crate::ingest::discover::stem;
 use crate::ingest::summary_json::SummaryFile;
+use crate::report::{FileReport, SummaryReport};
 
 pub fn file_reports(dataset: &Dataset) -> Vec<FileReport> {
     dataset
