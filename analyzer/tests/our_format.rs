@@ -183,8 +183,9 @@ fn summaries_are_used_and_checked() {
     let analysis = analyze();
     let summary = &analysis.summaries[0];
     assert_eq!(summary.matched_component.as_deref(), Some("ppo_trainer"));
+    let checks: Vec<String> = summary.checks.iter().map(|c| c.to_string()).collect();
     assert_eq!(
-        summary.checks,
+        checks,
         [
             "the summary says 6 rows were written but the logs hold 5 usable rows of ppo_trainer (1 missing: torn, malformed or truncated log)"
         ]

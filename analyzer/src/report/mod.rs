@@ -25,6 +25,6 @@ pub use coordination::{
 };
 pub use document::{AnalyzerVersion, Document, Report, StatisticsMethod};
 pub use findings::{Bottleneck, Severity};
-pub use inputs::{FileReport, SummaryReport};
+pub use inputs::{FileReport, SummaryCheck, SummaryReport};
 pub use recommendation::{Evidence, OperationFigures, Recommendation, RecommendationKind};
 pub use timeline::{Mode, ModeLabel, OperationModes, Trend};

@@ -39,15 +39,15 @@ pub fn rules(inputs: &RuleInputs, out: &mut Vec<Recommendation>) {
         });
     }
     for summary in inputs.summaries {
-        let serious: Vec<&String> = summary
+        let mut parts: Vec<String> = summary
             .checks
             .iter()
-            .filter(|check| !check.starts_with("rows written ("))
+            .filter(|check| check.is_problem())
+            .map(|check| check.to_string())
             .collect();
-        if serious.is_empty() && summary.problems_total == 0 {
+        if parts.is_empty() && summary.problems_total == 0 {
             continue;
         }
-        let mut parts: Vec<String> = serious.iter().map(|check| check.to_string()).collect();
         if summary.problems_total > 0 {
             parts.push(format!("{} unrecognised entries", summary.problems_total));
         }
