@@ -218,9 +218,13 @@ fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
     if handle.metadata()?.len() == 0 {
         return Ok(None);
     }
-    // SAFETY: the map is only read. A log that another process truncates while we read it
-    // could fault; the analysis runs after the writer has finished (the trainer calls it at
-    // the end of training), and appends are harmless.
+    // SAFETY: the mapped bytes must not change while the slice over them is borrowed, i.e.
+    // no process may rewrite or truncate the log while it is read (truncation would even
+    // fault the reader with SIGBUS). That holds for the logs the analyzer is given: finished
+    // runs (the trainer analyses its logs after its writer has stopped). A writer still
+    // appending is harmless: the map covers the length at open. A log truncated while it is
+    // read (a new run starting in the same directory) is not guarded against; this function
+    // is the only place that maps a log, so a reader that tolerates it can replace it alone.
     let map = unsafe { Mmap::map(&handle)? };
     Ok(Some(map))
 }

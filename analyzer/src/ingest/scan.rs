@@ -1,6 +1,12 @@
 //! Finds the structural bytes of a CSV buffer (`,`, `\n`, `"`) 64 bytes at a time as a bit
 //! mask, the way simdjson finds JSON structure: one vector compare per 16 bytes instead of a
 //! branch per byte. Rows are then cut by popping positions off the mask.
+//!
+//! Kept by hand rather than memchr's `memchr3_iter` (one search per structural byte, which
+//! the dense commas of a CSV row make costly): `analyzer report --quiet --no-charts
+//! --threads 1` on 1M rows in our format runs 4.04 G instructions (callgrind) with this scan
+//! against 4.79 G with memchr, on 2M rows in the original's format 2.99 G against 3.55 G.
+//! The wall-clock comparison is `cargo bench -p analyzer` (benches/report_vs_pandas.rs).
 
 /// Iterates over the positions of `,`, `\n` and `"` in `buf`, from a starting position.
 pub struct Structurals<'a> {
@@ -61,8 +67,9 @@ fn classify(buf: &[u8], position: usize) -> u64 {
 #[inline]
 fn classify_block(block: &[u8]) -> u64 {
     assert!(block.len() >= 64);
-    // SAFETY: SSE2 is part of the x86_64 baseline, so the CPU has it; the slice holds the
-    // 64 bytes the function reads.
+    // SAFETY: the function's only requirement is the SSE2 target feature, which every x86_64
+    // CPU has (it is part of the target's baseline). It reads `block[..64]`, which the assert
+    // above keeps in bounds.
     unsafe { classify_block_sse2(block) }
 }
 
@@ -77,7 +84,8 @@ fn classify_block_sse2(block: &[u8]) -> u64 {
     let quote = _mm_set1_epi8(b'"' as i8);
     let mut mask = 0u64;
     for (lane, bytes) in block[..64].chunks_exact(16).enumerate() {
-        // SAFETY: `bytes` holds 16 bytes and `loadu` has no alignment requirement.
+        // SAFETY: `bytes` is a 16-byte slice (`chunks_exact(16)`), and the load reads exactly
+        // 16 bytes from its start with no alignment requirement (`loadu`).
         let bytes = unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) };
         let hits = _mm_or_si128(
             _mm_or_si128(_mm_cmpeq_epi8(bytes, comma), _mm_cmpeq_epi8(bytes, newline)),
