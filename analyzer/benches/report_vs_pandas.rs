@@ -41,9 +41,12 @@ fn measure(command: &mut Command) -> Run {
         text
     });
     let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+    // SAFETY: `rusage` is a plain C struct of integers and `timeval`s, for which all-zero
+    // bits are a valid value; wait4 overwrites it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our child, not yet reaped; the pointers are to live locals.
+    // SAFETY: wait4 writes through two pointers to live, writable locals of the types it
+    // expects (`c_int`, `rusage`). `pid` is our child and nothing else waits for it
+    // (`Child::wait` is never called), so wait4 reaps exactly that process.
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(reaped, pid, "wait4 failed");
@@ -54,7 +57,9 @@ fn measure(command: &mut Command) -> Run {
     Run {
         seconds,
         max_rss_mib: usage.ru_maxrss as f64 / 1024.0,
-        stdout: reader.join().unwrap_or_default(),
+        stdout: reader
+            .join()
+            .expect("the thread reading the child's output panicked"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Errors that stop an analysis. Bad rows never do (they are input problems in the report);
-//! only an unusable directory or a failed write does.
+//! only an unusable directory or a failed write does. `Display` says what failed and where;
+//! the cause (an `io::Error`) is returned by `source()` and printed once by [`Chain`].
 
 use std::fmt;
 use std::io;
@@ -19,6 +20,26 @@ pub enum Error {
     Write { path: PathBuf, source: io::Error },
     /// A chart could not be drawn.
     Chart { path: PathBuf, message: String },
+    /// The worker threads could not be started.
+    ThreadPool {
+        threads: usize,
+        source: rayon::ThreadPoolBuildError,
+    },
+    /// A reader thread panicked on bytes `start..end` of a log: the report would lack them.
+    ReaderPanicked {
+        path: PathBuf,
+        start: usize,
+        end: usize,
+        message: String,
+    },
+    /// The analysis of one operation panicked (`stage`: what it was computing).
+    AnalysisPanicked {
+        stage: &'static str,
+        component: String,
+        operation: String,
+        phase: String,
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -29,13 +50,34 @@ impl fmt::Display for Error {
             }
             Error::NotADirectory(path) => write!(f, "{} is not a directory", path.display()),
             Error::NoLogs(path) => write!(f, "no *_timing.log files in {}", path.display()),
-            Error::ListDirectory { path, source } => {
-                write!(f, "cannot list {}: {source}", path.display())
-            }
-            Error::Write { path, source } => write!(f, "cannot write {}: {source}", path.display()),
+            Error::ListDirectory { path, .. } => write!(f, "cannot list {}", path.display()),
+            Error::Write { path, .. } => write!(f, "cannot write {}", path.display()),
             Error::Chart { path, message } => {
                 write!(f, "cannot draw {}: {message}", path.display())
             }
+            Error::ThreadPool { threads, .. } => {
+                write!(f, "cannot start {threads} worker threads")
+            }
+            Error::ReaderPanicked {
+                path,
+                start,
+                end,
+                message,
+            } => write!(
+                f,
+                "a reader thread panicked on bytes {start}..{end} of {}: {message}",
+                path.display()
+            ),
+            Error::AnalysisPanicked {
+                stage,
+                component,
+                operation,
+                phase,
+                message,
+            } => write!(
+                f,
+                "the {stage} of {component}/{operation} ({phase}) panicked: {message}"
+            ),
         }
     }
 }
@@ -44,8 +86,24 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::ListDirectory { source, .. } | Error::Write { source, .. } => Some(source),
+            Error::ThreadPool { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// An error and its causes, each printed once: `cannot write out/x.json: Permission denied`.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            write!(f, ": {error}")?;
+            cause = error.source();
+        }
+        Ok(())
     }
 }
 
@@ -67,6 +125,45 @@ mod tests {
             path: "out/report.json".into(),
             source: io::Error::new(io::ErrorKind::PermissionDenied, "denied"),
         };
-        assert_eq!(write.to_string(), "cannot write out/report.json: denied");
+        assert_eq!(write.to_string(), "cannot write out/report.json");
+        assert_eq!(
+            Chain(&write).to_string(),
+            "cannot write out/report.json: denied"
+        );
+    }
+
+    #[test]
+    fn a_chain_prints_every_cause_once() {
+        #[derive(Debug)]
+        struct Outer(io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("report failed")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let list = Error::ListDirectory {
+            path: "logs".into(),
+            source: io::Error::new(io::ErrorKind::PermissionDenied, "denied"),
+        };
+        assert_eq!(list.to_string(), "cannot list logs");
+        assert_eq!(Chain(&list).to_string(), "cannot list logs: denied");
+        let nested = Outer(io::Error::other(Error::Write {
+            path: "out".into(),
+            source: io::Error::new(io::ErrorKind::StorageFull, "disk full"),
+        }));
+        // io::Error shows its inner error and hands on the inner error's source.
+        assert_eq!(
+            Chain(&nested).to_string(),
+            "report failed: cannot write out: disk full"
+        );
+        assert_eq!(
+            Chain(&Error::NoLogs("logs".into())).to_string(),
+            "no *_timing.log files in logs"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use analyzer::export::{console, html, json};
 use analyzer::{Options, SeverityThresholds, analyze_dir};
 use clap::{Args, Parser, Subcommand};
 
@@ -53,7 +54,7 @@ struct ReportArgs {
     /// Durations kept exactly per operation; beyond, percentiles come from a histogram.
     #[arg(long, default_value_t = 1_000_000)]
     exact_cap: usize,
-    /// Reader threads (0: one per core).
+    /// Worker threads reading and analysing (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Bottlenecks and recommendations shown.
@@ -82,14 +83,14 @@ fn run(args: ReportArgs) -> Result<(), analyzer::Error> {
         top: args.top,
         ..Options::default()
     };
-    let analysis = analyze_dir(&args.logs, &options)?;
+    let report = analyze_dir(&args.logs, &options)?;
     let out_dir = args.out.unwrap_or_else(|| args.logs.clone());
-    let report = analysis.write_report(&out_dir)?;
+    let report_file = json::write(&report, &out_dir)?;
     if !args.no_charts {
-        analysis.write_visualizations(&out_dir)?;
+        html::write(&report, &out_dir)?;
     }
     if !args.quiet {
-        print!("{}", analysis.console_summary(Some(&report)));
+        print!("{}", console::render(&report, Some(&report_file)));
         if !args.no_charts {
             println!(
                 "\nCharts and report.html: {}",
@@ -105,7 +106,7 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", analyzer::error::Chain(&error));
             ExitCode::FAILURE
         }
     }

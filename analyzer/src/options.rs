@@ -44,11 +44,30 @@ pub struct Options {
     pub timeline_sample_cap: usize,
     /// Calls kept per chunk in the call-graph sample (waiting and cross-component analyses).
     pub call_graph_budget: usize,
-    /// Reader threads (0: one per available core).
+    /// Worker threads reading and analysing (0: rayon's global pool, one per core).
     pub threads: usize,
     /// Bottlenecks and recommendations shown in the console summary.
     pub top: usize,
+    /// Makes one worker panic, for the tests of what a failed worker does to the report.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub inject_panic: Option<InjectedPanic>,
 }
+
+/// Where [`Options::inject_panic`] makes a worker panic.
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum InjectedPanic {
+    /// The reader of this chunk (0-based, in file order) of every log.
+    ReaderChunk(usize),
+    /// The statistics of the operations of this name.
+    Statistics(String),
+    /// The trend and mode fit of the operations of this name.
+    Timeline(String),
+}
+
+/// The message of an injected panic.
+pub const INJECTED_PANIC: &str = "injected panic";
 
 impl Default for Options {
     fn default() -> Self {
@@ -59,6 +78,7 @@ impl Default for Options {
             call_graph_budget: 400_000,
             threads: 0,
             top: 10,
+            inject_panic: None,
         }
     }
 }
@@ -68,14 +88,6 @@ impl Options {
         Limits {
             exact_cap: self.exact_sample_cap,
             timeline_cap: self.timeline_sample_cap,
-        }
-    }
-
-    pub fn reader_threads(&self) -> usize {
-        if self.threads > 0 {
-            self.threads
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
 }

@@ -112,3 +112,29 @@ fn thresholds_are_flags() {
     assert!(args(&["--high-ms", "55"]).contains("step takes 60.00ms on average (high severity)"));
     assert!(!dir.path().join("visualizations").exists());
 }
+
+#[test]
+fn a_failed_write_prints_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = "timestamp,operation,phase,duration_ms,details\n\
+        2024-01-15T10:30:45.600000,END_step,training,60.00,\n";
+    std::fs::write(dir.path().join("x_timing.log"), log).unwrap();
+    // A file where the output directory should be: no directory can be made there.
+    let out = dir.path().join("taken");
+    std::fs::write(&out, "a file").unwrap();
+    let output = report(&[
+        "--logs",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: cannot write {}: File exists (os error 17)\n",
+            out.display()
+        )
+    );
+    assert!(output.stdout.is_empty());
+}

@@ -3,8 +3,8 @@
 
 mod support;
 
-use analyzer::analysis::model::{ComponentReport, SelfTimeSource, Severity};
 use analyzer::ingest::problems::ProblemKind;
+use analyzer::report::{ComponentReport, SelfTimeSource, Severity};
 use analyzer::{Options, analyze_dir};
 use support::synthetic::{Spec, write_legacy};
 
@@ -29,13 +29,13 @@ garbage line here
 2024-01-15T10:30:47.500000,END_batch_forward,inference,-1.00,
 2024-01-15T10:30:4";
 
-fn analyze(log: &str) -> analyzer::Analysis {
+fn analyze(log: &str) -> analyzer::Report {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ppo_training_timing.log"), log).unwrap();
     analyze_dir(dir.path(), &Options::default()).unwrap()
 }
 
-fn component<'a>(analysis: &'a analyzer::Analysis, name: &str) -> &'a ComponentReport {
+fn component<'a>(analysis: &'a analyzer::Report, name: &str) -> &'a ComponentReport {
     analysis.components.iter().find(|c| c.name == name).unwrap()
 }
 

@@ -3,7 +3,8 @@
 
 mod support;
 
-use analyzer::analysis::model::{SelfTimeSource, Severity};
+use analyzer::export::console;
+use analyzer::report::{RecommendationKind, SelfTimeSource, Severity};
 use analyzer::{Options, analyze_dir};
 use support::synthetic::{Spec, write_ours};
 
@@ -33,7 +34,7 @@ const SUMMARY: &str = r#"{"component":"ppo_trainer","mode":"full","rows_written"
 "self_ms":0.0,"min_ms":null,"max_ms":null,"avg_ms":null,"median_ms":null,"p95_ms":null,"p99_ms":null,"sites":[]}},
 "surprise":1}"#;
 
-fn analyze() -> analyzer::Analysis {
+fn analyze() -> analyzer::Report {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("ppo_training_timing.log"),
@@ -182,8 +183,9 @@ fn summaries_are_used_and_checked() {
     let analysis = analyze();
     let summary = &analysis.summaries[0];
     assert_eq!(summary.matched_component.as_deref(), Some("ppo_trainer"));
+    let checks: Vec<String> = summary.checks.iter().map(|c| c.to_string()).collect();
     assert_eq!(
-        summary.checks,
+        checks,
         [
             "the summary says 6 rows were written but the logs hold 5 usable rows of ppo_trainer (1 missing: torn, malformed or truncated log)"
         ]
@@ -196,7 +198,7 @@ fn summaries_are_used_and_checked() {
     let panicked = analysis
         .recommendations
         .iter()
-        .find(|r| r.category == "panicked_calls")
+        .find(|r| r.kind == RecommendationKind::PanickedCalls)
         .unwrap();
     assert_eq!(panicked.priority, Severity::High);
     assert_eq!(
@@ -220,7 +222,7 @@ fn a_realistic_run_shows_its_planted_problems() {
     let categories: Vec<&str> = analysis
         .recommendations
         .iter()
-        .map(|r| r.category.as_str())
+        .map(|r| r.kind.as_str())
         .collect();
     // buffer_add grows 3x over the run.
     let trend = analysis
@@ -306,7 +308,7 @@ fn calls_outside_the_sampled_blocks_get_no_estimate_rather_than_zeros() {
     for waiting in &mut analysis.waiting {
         waiting.analysed_fraction = 0.0;
     }
-    let console = analysis.console_summary(None);
+    let console = console::render(&analysis, None);
     assert!(
         console.contains(
             "  training_manager/parallel_training -> ppo_trainer: 1 of 1 calls reach \

@@ -16,6 +16,7 @@ const CONTEXT: ChunkContext = ChunkContext {
     },
     callgraph_budget: 64,
     release_pages: false,
+    inject_panic: None,
 };
 
 fn our_row(index: usize, details: &str) -> String {
@@ -87,7 +88,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
         for format in [LogFormat::Ours, LogFormat::Legacy] {
-            let outputs = parse_split(format, &bytes, &[cut], &CONTEXT);
+            let outputs = parse_split(format, &bytes, &[cut], &CONTEXT).unwrap();
             prop_assert_eq!(outputs.last().map_or(bytes.len(), |o| o.ended_at), bytes.len());
         }
         let _ = ours::is_row(&bytes);
@@ -113,10 +114,10 @@ proptest! {
             }
         }
         let format = if legacy_format { LogFormat::Legacy } else { LogFormat::Ours };
-        let whole = parse_split(format, &text, &[], &CONTEXT);
+        let whole = parse_split(format, &text, &[], &CONTEXT).unwrap();
         prop_assert_eq!(good_rows(&whole), valid);
         // Split anywhere: the same rows, lines and problems.
-        let split = parse_split(format, &text, &[cut], &CONTEXT);
+        let split = parse_split(format, &text, &[cut], &CONTEXT).unwrap();
         prop_assert_eq!(good_rows(&split), valid);
         let lines_whole: u64 = whole.iter().map(|o| o.lines).sum();
         let lines_split: u64 = split.iter().map(|o| o.lines).sum();
@@ -148,7 +149,7 @@ proptest! {
         let text: Vec<u8> = rows.concat();
         let intact = mutated.iter().filter(|&&m| !m).count() as u64;
         let format = if legacy_format { LogFormat::Legacy } else { LogFormat::Ours };
-        let good = good_rows(&parse_split(format, &text, &[], &CONTEXT));
+        let good = good_rows(&parse_split(format, &text, &[], &CONTEXT).unwrap());
         prop_assert!(good >= intact, "{good} < {intact}");
         prop_assert!(good <= count as u64);
     }

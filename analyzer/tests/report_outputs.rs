@@ -2,11 +2,12 @@
 
 mod support;
 
-use analyzer::{Analysis, Options, analyze_dir};
+use analyzer::export::{console, html, json};
+use analyzer::{Options, Report, analyze_dir};
 use serde_json::Value;
 use support::synthetic::{Spec, write_legacy, write_ours};
 
-fn run(legacy: bool) -> (tempfile::TempDir, Analysis, Value) {
+fn run(legacy: bool) -> (tempfile::TempDir, Report, Value) {
     let dir = tempfile::tempdir().unwrap();
     let spec = Spec {
         iterations: 300,
@@ -18,7 +19,7 @@ fn run(legacy: bool) -> (tempfile::TempDir, Analysis, Value) {
         write_ours(dir.path(), spec).unwrap();
     }
     let analysis = analyze_dir(dir.path(), &Options::default()).unwrap();
-    let path = analysis.write_report(dir.path()).unwrap();
+    let path = json::write(&analysis, dir.path()).unwrap();
     assert_eq!(path, dir.path().join("performance_analysis_report.json"));
     let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     (dir, analysis, json)
@@ -146,7 +147,7 @@ fn exact_cap_switches_percentiles_to_the_histogram() {
     };
     let analysis = analyze_dir(dir.path(), &options).unwrap();
     let exact = analyze_dir(dir.path(), &Options::default()).unwrap();
-    let find = |a: &Analysis, name: &str| {
+    let find = |a: &Report, name: &str| {
         a.components
             .iter()
             .flat_map(|c| c.operations.iter())
@@ -200,7 +201,7 @@ fn legacy_runs_report_the_same_keys() {
 #[test]
 fn charts_and_page_are_well_formed_and_self_contained() {
     let (dir, analysis, _) = run(false);
-    let written = analysis.write_visualizations(dir.path()).unwrap();
+    let written = html::write(&analysis, dir.path()).unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -259,7 +260,7 @@ fn charts_and_page_are_well_formed_and_self_contained() {
 #[test]
 fn console_summary_follows_the_originals_layout() {
     let (_dir, analysis, _) = run(false);
-    let summary = analysis.console_summary(None);
+    let summary = console::render(&analysis, None);
     let headings: Vec<&str> = summary
         .lines()
         .filter(|line| {
@@ -291,6 +292,6 @@ fn console_summary_follows_the_originals_layout() {
                 || line.starts_with("1. Training Manager: "))
     );
     let mut out = Vec::new();
-    analysis.print_summary(&mut out, None).unwrap();
+    console::write(&analysis, None, &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), summary);
 }

@@ -2,7 +2,8 @@
 //! for its workers: severity and priority come from shares of the whole run's own work,
 //! waiting is not work, and the console's top lists are the JSON's, in the same order.
 
-use analyzer::analysis::model::Severity;
+use analyzer::export::{console, json};
+use analyzer::report::{OperationReport, Severity};
 use analyzer::{Options, analyze_dir};
 
 const HEADER: &str = "timestamp,operation,phase,duration_ms,details,component,thread,call_id,parent_id,self_ms,start_ns,status\n";
@@ -107,7 +108,7 @@ fn write_run(dir: &std::path::Path) {
     .unwrap();
 }
 
-fn analyze() -> (tempfile::TempDir, analyzer::Analysis) {
+fn analyze() -> (tempfile::TempDir, analyzer::Report) {
     let dir = tempfile::tempdir().unwrap();
     write_run(dir.path());
     let analysis = analyze_dir(dir.path(), &Options::default()).unwrap();
@@ -118,10 +119,7 @@ fn close(actual: f64, expected: f64) -> bool {
     (actual - expected).abs() <= 1e-9 * expected.abs().max(1.0)
 }
 
-fn operation<'a>(
-    analysis: &'a analyzer::Analysis,
-    name: &str,
-) -> &'a analyzer::analysis::model::OperationReport {
+fn operation<'a>(analysis: &'a analyzer::Report, name: &str) -> &'a OperationReport {
     analysis
         .components
         .iter()
@@ -228,7 +226,7 @@ fn recommendations_rank_by_saving_then_priority() {
         .iter()
         .map(|r| {
             (
-                r.category.as_str(),
+                r.kind.as_str(),
                 r.operation.as_deref().unwrap_or(""),
                 r.priority,
                 r.estimated_saving_ms.unwrap(),
@@ -266,10 +264,10 @@ fn recommendations_rank_by_saving_then_priority() {
 #[test]
 fn the_consoles_top_lists_are_the_reports() {
     let (dir, analysis) = analyze();
-    let report = analysis.write_report(dir.path()).unwrap();
+    let report = json::write(&analysis, dir.path()).unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let console = analysis.console_summary(Some(&report));
+    let console = console::render(&analysis, Some(&report));
     let section = |title: &str| -> Vec<String> {
         console
             .lines()

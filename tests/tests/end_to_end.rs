@@ -225,7 +225,7 @@ fn a_short_training_run_is_timed_logged_and_analysed_consistently() {
 
     // The analysis of those logs, through the library, counts what the logs hold.
     let analysis = analyzer::analyze_dir(&logs, &analyzer::Options::default()).unwrap();
-    let report_path = analysis.write_report(dir.path()).unwrap();
+    let report_path = analyzer::export::json::write(&analysis, dir.path()).unwrap();
     let report = json(&report_path);
     let breakdown = &report["operation_breakdown"]["ppo_trainer"];
     for (operation, count) in &expected {
@@ -268,7 +268,7 @@ fn a_short_training_run_is_timed_logged_and_analysed_consistently() {
     ] {
         assert!(report.get(key).is_some(), "{key}");
     }
-    let charts = analysis.write_visualizations(dir.path()).unwrap();
+    let charts = analyzer::export::html::write(&analysis, dir.path()).unwrap();
     assert!(
         charts
             .iter()

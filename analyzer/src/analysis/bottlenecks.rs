@@ -4,8 +4,8 @@
 //! self time cannot make a few microseconds severe; the ranking is by the time a plausible
 //! fix would save. The rule is documented in README "How severity is decided".
 
-use super::model::{Bottleneck, ComponentReport, OperationReport, Severity};
 use crate::options::SeverityThresholds;
+use crate::report::{Bottleneck, ComponentReport, OperationReport, Severity};
 use crate::units::{format_ms, format_share};
 
 /// The original's rule, on own work per call: mean above the high, medium or low threshold.

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::components::timeline_origin_ns;
-use super::model::{ChartData, ComponentReport};
 use crate::ingest::dataset::Dataset;
+use crate::report::{ChartData, ComponentReport};
 use crate::stats::distribution::Distribution;
 
 /// Operations charted (by own time, over all components).

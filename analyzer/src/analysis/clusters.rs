@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::model::{Mode, ModeLabel, OperationModes};
+use crate::report::{Mode, ModeLabel, OperationModes};
 use crate::stats::sampler::TimedCall;
 
 /// Fewer samples than this make no modes.

@@ -4,39 +4,58 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use super::inputs::summaries_by_component;
-use super::model::{
+use crate::error::Error;
+use crate::ingest::dataset::Dataset;
+use crate::ingest::detect::LogFormat;
+use crate::ingest::interner::OpKey;
+use crate::ingest::numbers::format_timestamp_us;
+use crate::ingest::summary_json::SummaryFile;
+use crate::options::{INJECTED_PANIC, InjectedPanic};
+use crate::report::{
     ComponentReport, EventReport, OperationReport, PhaseReport, SelfTimeSource, ShareBasis,
     ThreadLoad, ThreadShare,
 };
-use crate::ingest::dataset::Dataset;
-use crate::ingest::detect::LogFormat;
-use crate::ingest::numbers::format_timestamp_us;
-use crate::ingest::summary_json::SummaryFile;
 use crate::stats::accumulator::OpAccumulator;
 use crate::stats::summary::{DurationStats, summarize_group};
 use crate::units::ns_to_ms;
+use crate::workers::catch_panic;
 
-/// Computes every operation's statistics, in parallel (percentile selection dominates).
-pub fn summarize_all(ops: &mut [OpAccumulator], threads: usize) -> Vec<Option<DurationStats>> {
-    let per_thread = ops.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ops
-            .chunks_mut(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter_mut()
-                        .map(OpAccumulator::summarize)
-                        .collect::<Vec<_>>()
-                })
+/// Computes every operation's statistics (`keys[i]` names `ops[i]`) in parallel: percentile
+/// selection dominates. A panic fails the analysis, naming the operation.
+pub fn summarize_all(
+    keys: &[OpKey],
+    ops: &mut [OpAccumulator],
+    inject_panic: Option<&InjectedPanic>,
+) -> Result<Vec<Option<DurationStats>>, Error> {
+    let stats: Vec<Result<Option<DurationStats>, Error>> = ops
+        .par_iter_mut()
+        .zip(keys)
+        .map(|(op, key)| {
+            catch_panic(|| {
+                if matches!(inject_panic, Some(InjectedPanic::Statistics(name)) if *name == key.operation)
+                {
+                    panic!("{INJECTED_PANIC}");
+                }
+                op.summarize()
             })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    })
+            .map_err(|message| operation_panicked("statistics", key, message))
+        })
+        .collect();
+    stats.into_iter().collect()
+}
+
+/// The error of an operation's analysis that panicked.
+pub fn operation_panicked(stage: &'static str, key: &OpKey, message: String) -> Error {
+    Error::AnalysisPanicked {
+        stage,
+        component: key.component.clone(),
+        operation: key.operation.clone(),
+        phase: key.phase.clone(),
+        message,
+    }
 }
 
 /// The names of all components with at least one call or event, sorted.

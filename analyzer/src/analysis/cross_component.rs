@@ -10,10 +10,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::call_tree::{CallTree, Walker};
 use super::intervals::TimeSet;
-use super::model::{ChildTotal, CoordinationLink, CrossComponentReport, ThreadBusy};
 use super::waiting::{WorkerLoad, analysed_parts, worker_load};
 use crate::ingest::callgraph::{BLOCK_BITS, CallGraphSample};
 use crate::ingest::interner::OpKey;
+use crate::report::{ChildTotal, CoordinationLink, CrossComponentReport, ThreadBusy};
 use crate::units::ns_to_ms;
 
 /// Direct children per parent operation (all components), from the sample: key -> (child key

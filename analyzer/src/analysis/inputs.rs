@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{FileReport, SummaryReport};
 use crate::ingest::dataset::Dataset;
 use crate::ingest::discover::stem;
 use crate::ingest::summary_json::SummaryFile;
+use crate::report::{FileReport, SummaryCheck, SummaryReport};
 
 pub fn file_reports(dataset: &Dataset) -> Vec<FileReport> {
     dataset
@@ -80,10 +80,9 @@ pub fn summary_reports(dataset: &Dataset, components: &[String]) -> Vec<SummaryR
                 .as_deref()
                 .map(|component| cross_check(dataset, summary, component))
                 .unwrap_or_else(|| {
-                    vec![format!(
-                        "no log component matches this summary (stem {:?})",
-                        stem(&summary.path)
-                    )]
+                    vec![SummaryCheck::NoMatchingComponent {
+                        stem: stem(&summary.path),
+                    }]
                 });
             SummaryReport {
                 path: summary.path.clone(),
@@ -103,7 +102,7 @@ pub fn summary_reports(dataset: &Dataset, components: &[String]) -> Vec<SummaryR
 }
 
 /// Compares what the summary says was written with what the logs hold.
-fn cross_check(dataset: &Dataset, summary: &SummaryFile, component: &str) -> Vec<String> {
+fn cross_check(dataset: &Dataset, summary: &SummaryFile, component: &str) -> Vec<SummaryCheck> {
     let mut checks = Vec::new();
     let logged: u64 = dataset
         .table
@@ -114,24 +113,21 @@ fn cross_check(dataset: &Dataset, summary: &SummaryFile, component: &str) -> Vec
         .map(|(_, op)| op.count)
         .sum();
     if let Some(written) = summary.rows_written {
-        if written > logged {
-            checks.push(format!(
-                "the summary says {written} rows were written but the logs hold {logged} usable rows of {component} ({} missing: torn, malformed or truncated log)",
-                written - logged
-            ));
+        checks.push(if written > logged {
+            SummaryCheck::RowsMissing {
+                written,
+                logged,
+                component: component.to_string(),
+            }
         } else {
-            checks.push(format!(
-                "rows written ({written}) match the usable rows in the logs ({logged})"
-            ));
-        }
+            SummaryCheck::RowsAccountedFor { written, logged }
+        });
     }
     if let Some(errors @ 1..) = summary.write_errors {
-        checks.push(format!(
-            "{errors} write errors while logging: the log is incomplete"
-        ));
+        checks.push(SummaryCheck::WriteErrors(errors));
     }
     if let Some(lost @ 1..) = summary.rows_lost {
-        checks.push(format!("{lost} rows were lost by the writer (buffer full)"));
+        checks.push(SummaryCheck::RowsLost(lost));
     }
     checks
 }

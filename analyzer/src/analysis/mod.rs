@@ -1,4 +1,4 @@
-//! From the dataset to the analysis: statistics, waiting versus own work, bottlenecks, trends,
+//! From the dataset to the report: statistics, waiting versus own work, bottlenecks, trends,
 //! modes, cross-component coordination, thread imbalance and recommendations.
 
 pub mod bottlenecks;
@@ -9,67 +9,22 @@ pub mod components;
 pub mod cross_component;
 pub mod inputs;
 pub mod intervals;
-pub mod model;
 pub mod recommendations;
 pub mod threads;
+pub mod timelines;
 pub mod trends;
 pub mod waiting;
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 
+use crate::error::Error;
 use crate::ingest::dataset::Dataset;
 use crate::ingest::detect::LogFormat;
 use crate::ingest::numbers::format_timestamp_us;
 use crate::options::Options;
-use model::{
-    Bottleneck, ChartData, ComponentReport, CrossComponentReport, FileReport, OperationModes,
-    OperationWaiting, Recommendation, SummaryReport, ThreadImbalance, Trend,
-};
-
-/// The original's durations have two decimals of a millisecond.
-const LEGACY_RESOLUTION_NS: u64 = 10_000;
-
-/// Everything the analysis found; the exporters render it.
-#[derive(Clone, Debug)]
-pub struct Analysis {
-    /// When the analysis ran (UTC).
-    pub generated_at: String,
-    pub log_dir: PathBuf,
-    pub options: Options,
-    pub components: Vec<ComponentReport>,
-    /// The run's own work (self time minus waiting, all components): the basis of shares.
-    pub run_basis_ms: f64,
-    /// Operations whose children run on other threads: how long their thread waits.
-    pub waiting: Vec<OperationWaiting>,
-    pub bottlenecks: Vec<Bottleneck>,
-    pub recommendations: Vec<Recommendation>,
-    pub cross_component: CrossComponentReport,
-    pub trends: Vec<Trend>,
-    pub modes: Vec<OperationModes>,
-    pub thread_imbalances: Vec<ThreadImbalance>,
-    pub files: Vec<FileReport>,
-    pub summaries: Vec<SummaryReport>,
-    pub chart_data: ChartData,
-}
-
-impl Analysis {
-    /// Rows read from all logs, and input problems found in logs and summaries.
-    pub fn rows_and_problems(&self) -> (u64, u64) {
-        let rows = self.files.iter().map(|file| file.rows).sum();
-        let problems = self
-            .files
-            .iter()
-            .map(|file| file.problems_total)
-            .sum::<u64>()
-            + self
-                .summaries
-                .iter()
-                .map(|summary| summary.problems_total)
-                .sum::<u64>();
-        (rows, problems)
-    }
-}
+use crate::report::{AnalyzerVersion, Report, StatisticsMethod};
+use crate::stats::distribution::Method;
+use crate::stats::histogram::RELATIVE_ERROR;
 
 fn now_utc() -> String {
     let micros = std::time::SystemTime::now()
@@ -78,97 +33,12 @@ fn now_utc() -> String {
     format_timestamp_us(micros)
 }
 
-/// Fits trends and finds modes for every operation, spread over `threads` threads.
-fn trends_and_modes(
-    dataset: &Dataset,
-    components: &[ComponentReport],
-    threads: usize,
-) -> (Vec<Trend>, Vec<OperationModes>) {
-    let origins: HashMap<&str, (i64, f64, u64)> = components
-        .iter()
-        .map(|component| {
-            let resolution = if component.formats.contains(&LogFormat::Legacy) {
-                LEGACY_RESOLUTION_NS
-            } else {
-                1
-            };
-            (
-                component.name.as_str(),
-                (
-                    components::timeline_origin_ns(dataset, &component.name),
-                    component.span_s,
-                    resolution,
-                ),
-            )
-        })
-        .collect();
-    let ids: Vec<usize> = (0..dataset.table.ops.len())
-        .filter(|&id| dataset.table.ops[id].count > 0)
-        .collect();
-    let per_thread = ids.len().div_ceil(threads.max(1)).max(1);
-    let results: Vec<(Option<Trend>, Option<OperationModes>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ids
-            .chunks(per_thread)
-            .map(|chunk| {
-                let origins = &origins;
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|&id| {
-                            let key = &dataset.table.keys[id];
-                            let op = &dataset.table.ops[id];
-                            let (origin_ns, span_s, resolution_ns) = origins
-                                .get(key.component.as_str())
-                                .copied()
-                                .unwrap_or((0, 0.0, 1));
-                            let strided = op.timeline.strided();
-                            let trend = trends::fit_trend(&trends::TrendInput {
-                                component: &key.component,
-                                operation: &key.operation,
-                                phase: &key.phase,
-                                samples: &strided,
-                                sample_stride: op.timeline.stride(),
-                                origin_ns,
-                                span_s,
-                            });
-                            let with_extremes = op.timeline.with_extremes();
-                            let modes = clusters::find_modes(&clusters::ModeInput {
-                                component: &key.component,
-                                operation: &key.operation,
-                                phase: &key.phase,
-                                samples: &with_extremes,
-                                sample_stride: op.timeline.stride(),
-                                origin_ns,
-                                first_start_ns: op.first_start_ns,
-                                last_end_ns: op.last_end_ns,
-                                resolution_ns,
-                            });
-                            (trend, modes)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    });
-    let mut trends: Vec<Trend> = results
-        .iter()
-        .filter_map(|(trend, _)| trend.clone())
-        .collect();
-    let mut modes: Vec<OperationModes> =
-        results.into_iter().filter_map(|(_, modes)| modes).collect();
-    trends.sort_by(|a, b| b.change_over_run.total_cmp(&a.change_over_run));
-    modes.sort_by(|a, b| (&a.component, &a.operation).cmp(&(&b.component, &b.operation)));
-    (trends, modes)
-}
-
-/// Runs every analysis on what was read.
-pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
-    let threads = options.reader_threads();
-    let stats = components::summarize_all(&mut dataset.table.ops, threads);
+/// Runs every analysis on what was read and builds the report. Fails only when a worker
+/// thread fails.
+pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error> {
+    let inject_panic = options.inject_panic.as_ref();
+    let stats =
+        components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
         .summaries
         .iter()
@@ -192,7 +62,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         .map(|component| component.name.clone())
         .collect();
     let bottlenecks = bottlenecks::find_bottlenecks(&components, &options.thresholds);
-    let (trends, modes) = trends_and_modes(&dataset, &components, threads);
+    let (trends, modes) = timelines::trends_and_modes(&dataset, &components, inject_panic)?;
     let thread_imbalances = threads::find_imbalances(&components);
     let any_ours = dataset
         .files
@@ -211,7 +81,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
     );
     let files = inputs::file_reports(&dataset);
     let summaries = inputs::summary_reports(&dataset, &component_names);
-    let recommendations = recommendations::recommend(&recommendations::Evidence {
+    let recommendations = recommendations::recommend(&recommendations::RuleInputs {
         components: &components,
         run_basis_ms,
         waiting: &waiting.operations,
@@ -226,21 +96,43 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Analysis {
         thresholds: &options.thresholds,
     });
     let chart_data = chart_data::collect(&dataset, &components);
-    Analysis {
+    let methods = || {
+        components
+            .iter()
+            .flat_map(|component| &component.operations)
+            .map(|operation| operation.stats.statistics)
+    };
+    let statistics_method = StatisticsMethod {
+        exact_sample_cap: options.exact_sample_cap,
+        operations_exact: methods().filter(|&m| m == Method::Exact).count(),
+        operations_histogram: methods().filter(|&m| m == Method::Histogram).count(),
+        histogram_relative_error: RELATIVE_ERROR,
+        timeline_sample_cap: options.timeline_sample_cap,
+    };
+    let problems_total = files.iter().map(|file| file.problems_total).sum::<u64>()
+        + summaries
+            .iter()
+            .map(|summary| summary.problems_total)
+            .sum::<u64>();
+    Ok(Report {
         generated_at: now_utc(),
+        analyzer: AnalyzerVersion::CURRENT,
         log_dir: dataset.dir.clone(),
         options: options.clone(),
-        components,
+        rows_read: files.iter().map(|file| file.rows).sum(),
         run_basis_ms,
-        waiting: waiting.operations,
         bottlenecks,
         recommendations,
+        components,
         cross_component,
+        waiting: waiting.operations,
         trends,
         modes,
         thread_imbalances,
+        problems_total,
         files,
         summaries,
+        statistics_method,
         chart_data,
-    }
+    })
 }

@@ -1,7 +1,7 @@
 //! Thread imbalance: an operation that runs on several threads but keeps one of them much
 //! busier than the others (the others then wait, or the work is not spread evenly).
 
-use super::model::{ComponentReport, ThreadImbalance};
+use crate::report::{ComponentReport, ThreadImbalance};
 
 /// The busiest thread must carry at least this multiple of the mean busy time ...
 pub const MIN_MAX_OVER_MEAN: f64 = 1.25;

@@ -6,7 +6,7 @@ use linfa::traits::Fit;
 use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2};
 
-use super::model::Trend;
+use crate::report::Trend;
 use crate::stats::sampler::TimedCall;
 
 /// Fewer samples than this make no trend.

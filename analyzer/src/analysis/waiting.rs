@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::call_tree::{CallTree, Walker};
 use super::intervals::TimeSet;
-use super::model::{ChildTotal, OperationWaiting, ThreadBusy};
 use crate::ingest::callgraph::{CallGraphSample, CallRecord};
 use crate::ingest::interner::OpKey;
+use crate::report::{ChildTotal, OperationWaiting, ThreadBusy};
 use crate::units::ns_to_ms;
 
 /// The parts of a sampled call that the sample holds everything about: all of it, unless it

@@ -6,8 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::analysis::Analysis;
-use crate::analysis::model::{ComponentReport, ModeLabel, ShareBasis, ThreadBusy};
+use crate::report::{ComponentReport, ModeLabel, Report, ShareBasis, ThreadBusy};
 use crate::units::{format_ms, format_share};
 
 const RULE: &str =
@@ -167,290 +166,281 @@ fn component_section(out: &mut String, component: &ComponentReport) {
     let _ = writeln!(out);
 }
 
-impl Analysis {
-    /// The console summary; `report_path` is shown on the "Report generated" line.
-    pub fn console_summary(&self, report_path: Option<&Path>) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "{RULE}");
-        let _ = writeln!(out, "PERFORMANCE ANALYSIS SUMMARY");
-        let _ = writeln!(out, "{RULE}");
-        match report_path {
-            Some(path) => {
-                let _ = writeln!(out, "Report generated: {}", path.display());
-            }
-            None => {
-                let _ = writeln!(out, "Report generated: (not written)");
-            }
+/// The console summary; `report_path` is shown on the "Report generated" line.
+pub fn render(report: &Report, report_path: Option<&Path>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{RULE}");
+    let _ = writeln!(out, "PERFORMANCE ANALYSIS SUMMARY");
+    let _ = writeln!(out, "{RULE}");
+    match report_path {
+        Some(path) => {
+            let _ = writeln!(out, "Report generated: {}", path.display());
         }
-        let _ = writeln!(out, "Analysis timestamp: {}", self.generated_at);
-        let (rows, problems) = self.rows_and_problems();
-        let _ = writeln!(
-            out,
-            "Logs: {} ({} files, {} rows, {} input problems)",
-            self.log_dir.display(),
-            self.files.len(),
-            rows,
-            problems
-        );
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "Shares are of the run's own work: {} of self time minus waiting, all components.",
-            format_ms(self.run_basis_ms)
-        );
-        let _ = writeln!(out);
-        let _ = writeln!(out, "TOP BOTTLENECKS:");
-        if self.bottlenecks.is_empty() {
-            let _ = writeln!(out, "  none: no operation crosses a severity threshold");
+        None => {
+            let _ = writeln!(out, "Report generated: (not written)");
         }
-        for (rank, bottleneck) in self.bottlenecks.iter().take(self.options.top).enumerate() {
-            let _ = writeln!(
-                out,
-                "{}. {}: {} takes {} on average ({} severity); {} of the run's own work ({} of the component's), a fix could save ~{}",
-                rank + 1,
-                display_name(&bottleneck.component),
-                bottleneck.operation,
-                format_ms(bottleneck.avg_duration_ms),
-                bottleneck.severity.as_str(),
-                format_share(bottleneck.share),
-                format_share(bottleneck.component_share),
-                format_ms(bottleneck.estimated_saving_ms)
-            );
-        }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "TOP RECOMMENDATIONS:");
-        if self.recommendations.is_empty() {
-            let _ = writeln!(out, "  none");
-        }
-        for (rank, recommendation) in self
-            .recommendations
-            .iter()
-            .take(self.options.top)
-            .enumerate()
-        {
-            let _ = writeln!(
-                out,
-                "{}. [{}] {}",
-                rank + 1,
-                recommendation.priority.as_str().to_uppercase(),
-                recommendation.recommendation
-            );
-            let _ = writeln!(out, "   Impact: {}", recommendation.impact);
-        }
-        let _ = writeln!(out);
-        for component in &self.components {
-            component_section(&mut out, component);
-        }
-        self.extra_sections(&mut out);
-        out
     }
+    let _ = writeln!(out, "Analysis timestamp: {}", report.generated_at);
+    let _ = writeln!(
+        out,
+        "Logs: {} ({} files, {} rows, {} input problems)",
+        report.log_dir.display(),
+        report.files.len(),
+        report.rows_read,
+        report.problems_total
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Shares are of the run's own work: {} of self time minus waiting, all components.",
+        format_ms(report.run_basis_ms)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "TOP BOTTLENECKS:");
+    if report.bottlenecks.is_empty() {
+        let _ = writeln!(out, "  none: no operation crosses a severity threshold");
+    }
+    for (rank, bottleneck) in report
+        .bottlenecks
+        .iter()
+        .take(report.options.top)
+        .enumerate()
+    {
+        let _ = writeln!(
+            out,
+            "{}. {}: {} takes {} on average ({} severity); {} of the run's own work ({} of the component's), a fix could save ~{}",
+            rank + 1,
+            display_name(&bottleneck.component),
+            bottleneck.operation,
+            format_ms(bottleneck.avg_duration_ms),
+            bottleneck.severity.as_str(),
+            format_share(bottleneck.share),
+            format_share(bottleneck.component_share),
+            format_ms(bottleneck.estimated_saving_ms)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "TOP RECOMMENDATIONS:");
+    if report.recommendations.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for (rank, recommendation) in report
+        .recommendations
+        .iter()
+        .take(report.options.top)
+        .enumerate()
+    {
+        let _ = writeln!(
+            out,
+            "{}. [{}] {}",
+            rank + 1,
+            recommendation.priority.as_str().to_uppercase(),
+            recommendation.recommendation
+        );
+        let _ = writeln!(out, "   Impact: {}", recommendation.impact);
+    }
+    let _ = writeln!(out);
+    for component in &report.components {
+        component_section(&mut out, component);
+    }
+    extra_sections(&mut out, report);
+    out
+}
 
-    fn extra_sections(&self, out: &mut String) {
-        let cross = &self.cross_component;
-        let _ = writeln!(out, "CROSS-COMPONENT:");
-        if cross.links.is_empty() {
-            let _ = writeln!(out, "  {}", cross.note);
-        }
-        if !cross.links.is_empty() {
-            let _ = writeln!(out, "  ({})", cross.note);
-        }
-        for link in cross.links.iter().take(self.options.top) {
-            if link.analysed_ms <= 0.0 {
-                let _ = writeln!(
-                    out,
-                    "  {}/{} -> {}: {} of {} calls reach {}, but none of their time fell in the \
-                     sampled blocks: no estimate",
-                    link.parent_component,
-                    link.parent_operation,
-                    link.child_component,
-                    link.calls,
-                    link.operation_calls,
-                    link.child_component,
-                );
-                continue;
-            }
-            let workers = if link.worker_threads.is_empty() {
-                ", no worker threads".to_string()
-            } else {
-                let busy: Vec<String> = link
-                    .worker_threads
-                    .iter()
-                    .map(|thread| {
-                        format!("{} busy {}", thread_name(thread), format_ms(thread.busy_ms))
-                    })
-                    .collect();
-                format!(
-                    " over {} worker threads ({})",
-                    link.worker_threads.len(),
-                    busy.join(", ")
-                )
-            };
-            let analysed = if cross.sampled_fraction < 1.0 {
-                format!(
-                    " in the sample, {} of their {} analysed",
-                    format_ms(link.analysed_ms),
-                    format_ms(link.parent_total_ms)
-                )
-            } else {
-                String::new()
-            };
+fn extra_sections(out: &mut String, report: &Report) {
+    let cross = &report.cross_component;
+    let _ = writeln!(out, "CROSS-COMPONENT:");
+    if cross.links.is_empty() {
+        let _ = writeln!(out, "  {}", cross.note);
+    }
+    if !cross.links.is_empty() {
+        let _ = writeln!(out, "  ({})", cross.note);
+    }
+    for link in cross.links.iter().take(report.options.top) {
+        if link.analysed_ms <= 0.0 {
             let _ = writeln!(
                 out,
-                "  {}/{} -> {}{workers}: {} inside, {} overhead, {} waiting, {} imbalance; {} of {} calls reach {}{analysed}",
+                "  {}/{} -> {}: {} of {} calls reach {}, but none of their time fell in the \
+                     sampled blocks: no estimate",
                 link.parent_component,
                 link.parent_operation,
                 link.child_component,
-                format_share(link.inside_fraction),
-                format_share(link.overhead_fraction),
-                format_share(link.waiting_fraction),
-                format_share(link.imbalance_fraction),
                 link.calls,
                 link.operation_calls,
                 link.child_component,
             );
+            continue;
         }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "WAITING FOR OTHER THREADS:");
-        if self.waiting.is_empty() {
-            let _ = writeln!(out, "  no operation has children on other threads");
-        }
-        for waiting in self.waiting.iter().take(self.options.top) {
-            if waiting.analysed_fraction <= 0.0 {
-                let _ = writeln!(
-                    out,
-                    "  {}/{}: has children on other threads, but none of its time fell in the \
-                     sampled blocks: no estimate",
-                    waiting.component, waiting.operation,
-                );
-                continue;
-            }
-            let self_ms = self
-                .components
+        let workers = if link.worker_threads.is_empty() {
+            ", no worker threads".to_string()
+        } else {
+            let busy: Vec<String> = link
+                .worker_threads
                 .iter()
-                .flat_map(|component| component.operations.iter())
-                .find(|op| {
-                    op.component == waiting.component
-                        && op.operation == waiting.operation
-                        && op.phase == waiting.phase
-                })
-                .and_then(|op| op.self_ms);
-            let of_self = self_ms
-                .filter(|&self_ms| self_ms > 0.0)
-                .map(|self_ms| {
-                    format!(
-                        " ({} of its self time)",
-                        format_share(waiting.waiting_ms / self_ms)
-                    )
-                })
-                .unwrap_or_default();
-            let threads: Vec<String> = waiting.worker_threads.iter().map(thread_name).collect();
-            let _ = writeln!(
-                out,
-                "  {}/{}: waits {}{of_self} for {}; imbalance {} ({} calls)",
-                waiting.component,
-                waiting.operation,
-                format_ms(waiting.waiting_ms),
-                threads.join(", "),
-                format_ms(waiting.imbalance_ms),
-                waiting.calls
-            );
-        }
-        let slowing: Vec<_> = self.trends.iter().filter(|trend| trend.slowing).collect();
-        let _ = writeln!(out);
-        let _ = writeln!(out, "TRENDS:");
-        if slowing.is_empty() {
-            let _ = writeln!(out, "  no operation slows down over the run");
-        }
-        for trend in slowing.iter().take(self.options.top) {
-            let _ = writeln!(
-                out,
-                "  {}/{}: {} -> {} over {:.1}s ({}); at twice the run's length ~{}",
-                trend.component,
-                trend.operation,
-                format_ms(trend.fitted_start_ms),
-                format_ms(trend.fitted_end_ms),
-                trend.span_s,
-                format_share(trend.change_over_run),
-                format_ms(trend.projected_at_twice_run_ms)
-            );
-        }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "OUTLIERS AND MODES:");
-        let notable: Vec<_> = self
-            .modes
-            .iter()
-            .flat_map(|modes| modes.modes.iter().map(move |mode| (modes, mode)))
-            .filter(|(_, mode)| mode.label != ModeLabel::Main)
-            .collect();
-        if notable.is_empty() {
-            let _ = writeln!(out, "  every operation has a single mode");
-        }
-        for (modes, mode) in notable.iter().take(self.options.top) {
-            let period = mode
-                .period_s
-                .map(|period| format!(", every ~{period:.1}s"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {}/{}: {:?} ~{} ({} of {} sampled calls, {:.1}s to {:.1}s{period})",
-                modes.component,
-                modes.operation,
-                mode.label,
-                format_ms(mode.typical_ms),
-                mode.calls_in_sample,
-                modes.samples,
-                mode.first_at_s,
-                mode.last_at_s
-            );
-        }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "INPUT PROBLEMS:");
-        let (_, problems) = self.rows_and_problems();
-        if problems == 0 {
-            let _ = writeln!(out, "  none");
-        }
-        for file in self.files.iter().filter(|file| file.problems_total > 0) {
-            let kinds: Vec<String> = file
-                .problem_counts
-                .iter()
-                .map(|(kind, count)| format!("{count} {kind}"))
+                .map(|thread| format!("{} busy {}", thread_name(thread), format_ms(thread.busy_ms)))
                 .collect();
+            format!(
+                " over {} worker threads ({})",
+                link.worker_threads.len(),
+                busy.join(", ")
+            )
+        };
+        let analysed = if cross.sampled_fraction < 1.0 {
+            format!(
+                " in the sample, {} of their {} analysed",
+                format_ms(link.analysed_ms),
+                format_ms(link.parent_total_ms)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {}/{} -> {}{workers}: {} inside, {} overhead, {} waiting, {} imbalance; {} of {} calls reach {}{analysed}",
+            link.parent_component,
+            link.parent_operation,
+            link.child_component,
+            format_share(link.inside_fraction),
+            format_share(link.overhead_fraction),
+            format_share(link.waiting_fraction),
+            format_share(link.imbalance_fraction),
+            link.calls,
+            link.operation_calls,
+            link.child_component,
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "WAITING FOR OTHER THREADS:");
+    if report.waiting.is_empty() {
+        let _ = writeln!(out, "  no operation has children on other threads");
+    }
+    for waiting in report.waiting.iter().take(report.options.top) {
+        if waiting.analysed_fraction <= 0.0 {
             let _ = writeln!(
                 out,
-                "  {}: {} ({})",
-                file.path.display(),
-                file.problems_total,
-                kinds.join(", ")
+                "  {}/{}: has children on other threads, but none of its time fell in the \
+                     sampled blocks: no estimate",
+                waiting.component, waiting.operation,
             );
-            for problem in &file.first_problems {
-                let _ = writeln!(out, "    line {}: {}", problem.line, problem.message);
-            }
+            continue;
         }
-        for summary in self
-            .summaries
+        let self_ms = report
+            .components
             .iter()
-            .filter(|summary| summary.problems_total > 0)
-        {
-            let _ = writeln!(
-                out,
-                "  {}: {} unrecognised entries",
-                summary.path.display(),
-                summary.problems_total
-            );
-            for problem in &summary.first_problems {
-                let _ = writeln!(out, "    {}", problem.message);
-            }
+            .flat_map(|component| component.operations.iter())
+            .find(|op| op.is(&waiting.component, &waiting.operation, &waiting.phase))
+            .and_then(|op| op.self_ms);
+        let of_self = self_ms
+            .filter(|&self_ms| self_ms > 0.0)
+            .map(|self_ms| {
+                format!(
+                    " ({} of its self time)",
+                    format_share(waiting.waiting_ms / self_ms)
+                )
+            })
+            .unwrap_or_default();
+        let threads: Vec<String> = waiting.worker_threads.iter().map(thread_name).collect();
+        let _ = writeln!(
+            out,
+            "  {}/{}: waits {}{of_self} for {}; imbalance {} ({} calls)",
+            waiting.component,
+            waiting.operation,
+            format_ms(waiting.waiting_ms),
+            threads.join(", "),
+            format_ms(waiting.imbalance_ms),
+            waiting.calls
+        );
+    }
+    let slowing: Vec<_> = report.trends.iter().filter(|trend| trend.slowing).collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "TRENDS:");
+    if slowing.is_empty() {
+        let _ = writeln!(out, "  no operation slows down over the run");
+    }
+    for trend in slowing.iter().take(report.options.top) {
+        let _ = writeln!(
+            out,
+            "  {}/{}: {} -> {} over {:.1}s ({}); at twice the run's length ~{}",
+            trend.component,
+            trend.operation,
+            format_ms(trend.fitted_start_ms),
+            format_ms(trend.fitted_end_ms),
+            trend.span_s,
+            format_share(trend.change_over_run),
+            format_ms(trend.projected_at_twice_run_ms)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "OUTLIERS AND MODES:");
+    let notable: Vec<_> = report
+        .modes
+        .iter()
+        .flat_map(|modes| modes.modes.iter().map(move |mode| (modes, mode)))
+        .filter(|(_, mode)| mode.label != ModeLabel::Main)
+        .collect();
+    if notable.is_empty() {
+        let _ = writeln!(out, "  every operation has a single mode");
+    }
+    for (modes, mode) in notable.iter().take(report.options.top) {
+        let period = mode
+            .period_s
+            .map(|period| format!(", every ~{period:.1}s"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {}/{}: {:?} ~{} ({} of {} sampled calls, {:.1}s to {:.1}s{period})",
+            modes.component,
+            modes.operation,
+            mode.label,
+            format_ms(mode.typical_ms),
+            mode.calls_in_sample,
+            modes.samples,
+            mode.first_at_s,
+            mode.last_at_s
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "INPUT PROBLEMS:");
+    if report.problems_total == 0 {
+        let _ = writeln!(out, "  none");
+    }
+    for file in report.files.iter().filter(|file| file.problems_total > 0) {
+        let kinds: Vec<String> = file
+            .problem_counts
+            .iter()
+            .map(|(kind, count)| format!("{count} {kind}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {}: {} ({})",
+            file.path.display(),
+            file.problems_total,
+            kinds.join(", ")
+        );
+        for problem in &file.first_problems {
+            let _ = writeln!(out, "    line {}: {}", problem.line, problem.message);
         }
     }
-
-    /// Writes the console summary to `out`.
-    pub fn print_summary(
-        &self,
-        out: &mut impl Write,
-        report_path: Option<&Path>,
-    ) -> io::Result<()> {
-        out.write_all(self.console_summary(report_path).as_bytes())
+    for summary in report
+        .summaries
+        .iter()
+        .filter(|summary| summary.problems_total > 0)
+    {
+        let _ = writeln!(
+            out,
+            "  {}: {} unrecognised entries",
+            summary.path.display(),
+            summary.problems_total
+        );
+        for problem in &summary.first_problems {
+            let _ = writeln!(out, "    {}", problem.message);
+        }
     }
+}
+
+/// Writes the console summary to `out`.
+pub fn write(report: &Report, report_path: Option<&Path>, out: &mut impl Write) -> io::Result<()> {
+    out.write_all(render(report, report_path).as_bytes())
 }
 
 #[cfg(test)]

@@ -6,11 +6,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::output::{create_dir, write_file};
 use super::svg::{Chart, charts, write_chart};
-use crate::analysis::Analysis;
 use crate::error::Error;
+use crate::report::Report;
 use crate::units::{format_ms, format_share};
 
+/// The folder the charts and the page go to, under the output directory.
+pub const VISUALIZATIONS_DIR: &str = "visualizations";
 pub const REPORT_HTML: &str = "report.html";
 
 /// Escapes text for HTML element content and attribute values.
@@ -59,19 +62,21 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#eee}\
 td:nth-child(n+3){font-variant-numeric:tabular-nums}.chart{margin:1.5em 0}\
 .high{color:#b00}.medium{color:#a60}.low{color:#555}";
 
-pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
+/// The page, with `charts` inlined.
+pub fn render(report: &Report, charts: &[Chart]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>Performance analysis</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
     );
-    let (rows, problems) = analysis.rows_and_problems();
     let _ = write!(
         out,
-        "<h1>Performance analysis</h1>\n<p>Logs: {} &#8212; {} files, {rows} rows, {problems} input problems. Generated {}.</p>\n",
-        escape(&analysis.log_dir.display().to_string()),
-        analysis.files.len(),
-        escape(&analysis.generated_at)
+        "<h1>Performance analysis</h1>\n<p>Logs: {} &#8212; {} files, {} rows, {} input problems. Generated {}.</p>\n",
+        escape(&report.log_dir.display().to_string()),
+        report.files.len(),
+        report.rows_read,
+        report.problems_total,
+        escape(&report.generated_at)
     );
     out.push_str("<h2>Top bottlenecks</h2>\n");
     table(
@@ -85,10 +90,10 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
             "share of run",
             "could save",
         ],
-        analysis
+        report
             .bottlenecks
             .iter()
-            .take(analysis.options.top)
+            .take(report.options.top)
             .enumerate()
             .map(|(rank, b)| {
                 vec![
@@ -104,7 +109,7 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
             .collect(),
     );
     out.push_str("<h2>Top recommendations</h2>\n<ol>\n");
-    for recommendation in analysis.recommendations.iter().take(analysis.options.top) {
+    for recommendation in report.recommendations.iter().take(report.options.top) {
         let priority = recommendation.priority.as_str();
         let _ = writeln!(
             out,
@@ -123,7 +128,7 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
             inline_svg(&chart.svg)
         );
     }
-    for component in &analysis.components {
+    for component in &report.components {
         let _ = writeln!(out, "<h2>{}</h2>", escape(&component.name));
         let _ = writeln!(
             out,
@@ -175,9 +180,9 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                 .collect(),
         );
     }
-    if !analysis.cross_component.links.is_empty() {
+    if !report.cross_component.links.is_empty() {
         out.push_str("<h2>Cross-component coordination</h2>\n");
-        let _ = writeln!(out, "<p>{}</p>", escape(&analysis.cross_component.note));
+        let _ = writeln!(out, "<p>{}</p>", escape(&report.cross_component.note));
         table(
             &mut out,
             &[
@@ -190,7 +195,7 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                 "imbalance",
                 "worker threads (busy)",
             ],
-            analysis
+            report
                 .cross_component
                 .links
                 .iter()
@@ -222,7 +227,7 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
                 .collect(),
         );
     }
-    let problem_rows: Vec<Vec<String>> = analysis
+    let problem_rows: Vec<Vec<String>> = report
         .files
         .iter()
         .flat_map(|file| {
@@ -245,28 +250,20 @@ pub fn render(analysis: &Analysis, charts: &[Chart]) -> String {
     out
 }
 
-impl Analysis {
-    /// Writes the SVG charts and `report.html` into `<out_dir>/visualizations/`; returns the
-    /// paths written.
-    pub fn write_visualizations(&self, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-        let dir = out_dir.join(crate::VISUALIZATIONS_DIR);
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
-        let charts = charts(self)?;
-        let mut written = charts
-            .iter()
-            .map(|chart| write_chart(&dir, chart))
-            .collect::<Result<Vec<_>, _>>()?;
-        let page = dir.join(REPORT_HTML);
-        std::fs::write(&page, render(self, &charts)).map_err(|source| Error::Write {
-            path: page.clone(),
-            source,
-        })?;
-        written.push(page);
-        Ok(written)
-    }
+/// Writes the SVG charts and `report.html` into `<out_dir>/visualizations/`; returns the
+/// paths written.
+pub fn write(report: &Report, out_dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let dir = out_dir.join(VISUALIZATIONS_DIR);
+    create_dir(&dir)?;
+    let charts = charts(report)?;
+    let mut written = charts
+        .iter()
+        .map(|chart| write_chart(&dir, chart))
+        .collect::<Result<Vec<_>, _>>()?;
+    let page = dir.join(REPORT_HTML);
+    write_file(&page, render(report, &charts))?;
+    written.push(page);
+    Ok(written)
 }
 
 #[cfg(test)]

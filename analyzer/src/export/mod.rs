@@ -1,6 +1,9 @@
-//! Renderings of an analysis: console summary, JSON report, SVG charts and HTML page.
+//! Renderings of a report, each a function of the [`crate::report::Report`] alone: the
+//! console summary, the JSON report, the SVG charts and the HTML page. A new rendering (a
+//! comparison of two runs, a trace export) is a module beside these.
 
 pub mod console;
 pub mod html;
 pub mod json;
+pub mod output;
 pub mod svg;

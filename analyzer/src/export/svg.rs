@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::analysis::Analysis;
+use super::output::write_file;
 use crate::error::Error;
+use crate::report::Report;
 use crate::units::format_ms;
 
 pub const TIME_SHARE_SVG: &str = "time_share.svg";
@@ -134,8 +135,8 @@ fn empty(area: &DrawingArea<SVGBackend, Shift>, caption: &str) -> DrawResult {
     .map_err(text_error)
 }
 
-fn time_share(analysis: &Analysis) -> Result<Chart, Error> {
-    let mut bars: Vec<(String, f64, usize)> = analysis
+fn time_share(report: &Report) -> Result<Chart, Error> {
+    let mut bars: Vec<(String, f64, usize)> = report
         .components
         .iter()
         .enumerate()
@@ -157,8 +158,8 @@ fn time_share(analysis: &Analysis) -> Result<Chart, Error> {
     })
 }
 
-fn phases(analysis: &Analysis) -> Result<Chart, Error> {
-    let mut bars: Vec<(String, f64, usize)> = analysis
+fn phases(report: &Report) -> Result<Chart, Error> {
+    let mut bars: Vec<(String, f64, usize)> = report
         .components
         .iter()
         .enumerate()
@@ -180,8 +181,8 @@ fn phases(analysis: &Analysis) -> Result<Chart, Error> {
     })
 }
 
-fn distribution(analysis: &Analysis) -> Result<Chart, Error> {
-    let series = &analysis.chart_data.distributions;
+fn distribution(report: &Report) -> Result<Chart, Error> {
+    let series = &report.chart_data.distributions;
     draw(DISTRIBUTION_SVG, "Duration distribution", |area| {
         let caption = "Duration distribution of the costliest operations";
         let points = series.iter().flat_map(|(_, bins)| bins.iter());
@@ -227,8 +228,8 @@ fn distribution(analysis: &Analysis) -> Result<Chart, Error> {
     })
 }
 
-fn timeline(analysis: &Analysis) -> Result<Chart, Error> {
-    let series = &analysis.chart_data.timelines;
+fn timeline(report: &Report) -> Result<Chart, Error> {
+    let series = &report.chart_data.timelines;
     draw(TIMELINE_SVG, "Durations over the run", |area| {
         let caption = "Durations over the run (sampled calls)";
         let points = series.iter().flat_map(|(_, calls)| calls.iter());
@@ -279,20 +280,17 @@ fn timeline(analysis: &Analysis) -> Result<Chart, Error> {
 }
 
 /// Every chart, drawn in memory.
-pub fn charts(analysis: &Analysis) -> Result<Vec<Chart>, Error> {
+pub fn charts(report: &Report) -> Result<Vec<Chart>, Error> {
     Ok(vec![
-        time_share(analysis)?,
-        distribution(analysis)?,
-        timeline(analysis)?,
-        phases(analysis)?,
+        time_share(report)?,
+        distribution(report)?,
+        timeline(report)?,
+        phases(report)?,
     ])
 }
 
 pub fn write_chart(dir: &Path, chart: &Chart) -> Result<PathBuf, Error> {
     let path = dir.join(chart.file_name);
-    std::fs::write(&path, &chart.svg).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
-    })?;
+    write_file(&path, &chart.svg)?;
     Ok(path)
 }

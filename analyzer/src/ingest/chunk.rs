@@ -17,6 +17,9 @@ pub struct ChunkContext<'a> {
     /// The buffer is a read-only file mapping whose parsed pages may be handed back to the
     /// kernel (never set for heap buffers: dropping their pages would zero them).
     pub release_pages: bool,
+    /// The chunk whose reader panics ([`crate::options::InjectedPanic::ReaderChunk`]).
+    #[doc(hidden)]
+    pub inject_panic: Option<usize>,
 }
 
 /// Bytes parsed between two hand-backs of mapped pages.
@@ -48,9 +51,13 @@ impl PageRelease {
         let from = (base + self.released).next_multiple_of(PAGE);
         let to = (base + position) / PAGE * PAGE;
         if to > from {
-            // SAFETY: [from, to) lies inside `buf`, a read-only shared file mapping that is
-            // never written; MADV_DONTNEED only drops the page table entries, and a later read
-            // faults the same file content back in. Failure is harmless (pages stay resident).
+            // SAFETY: `from..to` is whole pages inside `buf`: `released <= position <=
+            // buf.len()` (the walk only advances within its chunk), and both ends are rounded
+            // inwards to page boundaries. `release_pages` is set only for a read-only shared
+            // mapping of a file (`dataset::map_file`), never for heap memory, so MADV_DONTNEED
+            // loses no data: a later read of those bytes faults the file's pages back in, the
+            // same bytes as long as the file is not rewritten, which mapping it already
+            // assumes. The call writes no memory Rust can see; if it fails, the pages stay.
             unsafe {
                 libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_DONTNEED);
             }

@@ -17,7 +17,8 @@ use super::nesting::NestingJoin;
 use super::problems::{ProblemKind, ProblemLog};
 use super::split::parse_parallel;
 use super::summary_json::SummaryFile;
-use crate::options::Options;
+use crate::error::Error;
+use crate::options::{InjectedPanic, Options};
 use crate::stats::accumulator::{Limits, OpAccumulator};
 
 /// How legacy nesting (self time) worked out for one file.
@@ -128,9 +129,9 @@ impl Dataset {
         }
     }
 
-    /// Reads one log and merges it in.
-    pub fn add_log(&mut self, path: &Path, options: &Options) {
-        let (file, table, events, callgraph) = read_log(path, options);
+    /// Reads one log and merges it in. Fails only when a reader thread fails.
+    pub fn add_log(&mut self, path: &Path, options: &Options) -> Result<(), Error> {
+        let (file, table, events, callgraph) = read_log(path, options)?;
         let ids = self.table.absorb(&table.keys, table.ops, self.limits);
         let mut callgraph = callgraph;
         callgraph.remap_keys(&ids);
@@ -141,12 +142,13 @@ impl Dataset {
         }
         self.events = merged.events;
         self.files.push(file);
+        Ok(())
     }
 }
 
 type FileData = (LogFile, OpTable, Vec<(OpKey, EventTally)>, CallGraphSample);
 
-fn read_log(path: &Path, options: &Options) -> FileData {
+fn read_log(path: &Path, options: &Options) -> Result<FileData, Error> {
     let stem = stem(path);
     let mut file = LogFile {
         path: path.to_path_buf(),
@@ -168,7 +170,7 @@ fn read_log(path: &Path, options: &Options) -> FileData {
         Err(error) => {
             file.problems
                 .record(0, ProblemKind::UnreadableFile, || error.to_string());
-            return (file, OpTable::default(), Vec::new(), callgraph);
+            return Ok((file, OpTable::default(), Vec::new(), callgraph));
         }
     };
     let buf: &[u8] = map.as_deref().unwrap_or(&[]);
@@ -176,7 +178,7 @@ fn read_log(path: &Path, options: &Options) -> FileData {
     let (format, header_missing) = detect(buf);
     file.format = format;
     if format == LogFormat::Empty {
-        return (file, OpTable::default(), Vec::new(), callgraph);
+        return Ok((file, OpTable::default(), Vec::new(), callgraph));
     }
     if header_missing {
         let name = if format == LogFormat::Ours {
@@ -193,10 +195,22 @@ fn read_log(path: &Path, options: &Options) -> FileData {
         limits: options.limits(),
         callgraph_budget: options.call_graph_budget,
         release_pages: true,
+        inject_panic: match options.inject_panic {
+            Some(InjectedPanic::ReaderChunk(chunk)) => Some(chunk),
+            _ => None,
+        },
     };
-    let outputs = parse_parallel(format, buf, options.reader_threads(), &context);
+    let outputs =
+        parse_parallel(format, buf, rayon::current_num_threads(), &context).map_err(|failure| {
+            Error::ReaderPanicked {
+                path: path.to_path_buf(),
+                start: failure.start,
+                end: failure.end,
+                message: failure.message,
+            }
+        })?;
     let (table, events, callgraph) = merge_chunks(&mut file, outputs, options.limits(), callgraph);
-    (file, table, events, callgraph)
+    Ok((file, table, events, callgraph))
 }
 
 fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
@@ -204,9 +218,13 @@ fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
     if handle.metadata()?.len() == 0 {
         return Ok(None);
     }
-    // SAFETY: the map is only read. A log that another process truncates while we read it
-    // could fault; the analysis runs after the writer has finished (the trainer calls it at
-    // the end of training), and appends are harmless.
+    // SAFETY: the mapped bytes must not change while the slice over them is borrowed, i.e.
+    // no process may rewrite or truncate the log while it is read (truncation would even
+    // fault the reader with SIGBUS). That holds for the logs the analyzer is given: finished
+    // runs (the trainer analyses its logs after its writer has stopped). A writer still
+    // appending is harmless: the map covers the length at open. A log truncated while it is
+    // read (a new run starting in the same directory) is not guarded against; this function
+    // is the only place that maps a log, so a reader that tolerates it can replace it alone.
     let map = unsafe { Mmap::map(&handle)? };
     Ok(Some(map))
 }

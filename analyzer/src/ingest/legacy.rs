@@ -1,6 +1,9 @@
 //! The original Python system's log: a banner, a 5-column header, then
 //! `timestamp,START_x|END_x|EVENT_x,phase,duration_ms,details` where details runs to the end of
 //! the line with unquoted commas. Only END rows carry a duration (two decimals).
+//!
+//! Written by hand for the reasons and with the benchmark given in `ours.rs`
+//! (`cargo bench -p analyzer` (benches/report_vs_pandas.rs), the original's format).
 
 use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, walk_rows};
 use super::nesting::LegacyNesting;

@@ -22,12 +22,13 @@ use crate::options::Options;
 use dataset::Dataset;
 
 /// Reads every `*_timing.log` and `*_timing_summary.json` in `dir`. Fails only when the
-/// directory is missing, unreadable or holds no log; bad content becomes input problems.
+/// directory is missing, unreadable or holds no log, or a reader thread fails; bad content
+/// becomes input problems.
 pub fn ingest_dir(dir: &Path, options: &Options) -> Result<Dataset, Error> {
     let inputs = discover::discover(dir)?;
     let mut dataset = Dataset::new(dir, options);
     for log in &inputs.logs {
-        dataset.add_log(log, options);
+        dataset.add_log(log, options)?;
     }
     dataset.summaries = inputs
         .summaries

@@ -1,13 +1,27 @@
 //! Splits a file into one chunk per reader thread on line boundaries and parses the chunks in
 //! parallel. A quoted field may hold a line break, so a boundary could in theory fall inside
 //! a row: each chunk reports where its last row ended, and a chunk that started anywhere else
-//! is parsed again from there, so the result is the same as one sequential pass.
+//! is parsed again from there, so the result is the same as one sequential pass. The chunks
+//! are parsed on rayon's pool; a reader that panics fails the file with its byte range, since
+//! a report without that chunk's rows would be wrong.
+
+use rayon::prelude::*;
 
 use super::chunk::{ChunkContext, ChunkOutput};
 use super::detect::LogFormat;
 use super::{legacy, ours};
+use crate::options::INJECTED_PANIC;
+use crate::workers::catch_panic;
 
-/// Below this size a file is parsed on the calling thread: spawning costs more than it saves.
+/// A reader that panicked on bytes `start..end` of the buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkPanicked {
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+}
+
+/// Below this size a file is parsed as one chunk: splitting costs more than it saves.
 pub const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
 /// Lines skipped at most while looking for a boundary that starts like a row.
@@ -24,6 +38,28 @@ fn parse(
         LogFormat::Legacy => legacy::parse_chunk(buf, start, end, context),
         LogFormat::Ours | LogFormat::Empty => ours::parse_chunk(buf, start, end, context),
     }
+}
+
+/// Parses `start..end`, returning a panic as a value. `chunk` is the chunk's index for
+/// [`ChunkContext::inject_panic`] (`None` when a chunk is parsed again from a repaired start).
+fn parse_caught(
+    format: LogFormat,
+    buf: &[u8],
+    (start, end): (usize, usize),
+    chunk: Option<usize>,
+    context: &ChunkContext,
+) -> Result<ChunkOutput, ChunkPanicked> {
+    catch_panic(|| {
+        if chunk.is_some() && chunk == context.inject_panic {
+            panic!("{INJECTED_PANIC}");
+        }
+        parse(format, buf, start, end, context)
+    })
+    .map_err(|message| ChunkPanicked {
+        start,
+        end,
+        message,
+    })
 }
 
 /// `YYYY-MM-DDT` or `YYYY-MM-DD `: the start of a row in both formats.
@@ -55,14 +91,14 @@ fn boundary_after(buf: &[u8], target: usize) -> usize {
     first
 }
 
-/// Parses the whole buffer with up to `threads` threads; the outputs are in file order and
+/// Parses the whole buffer in up to `threads` chunks; the outputs are in file order and
 /// cover every byte exactly once.
 pub fn parse_parallel(
     format: LogFormat,
     buf: &[u8],
     threads: usize,
     context: &ChunkContext,
-) -> Vec<ChunkOutput> {
+) -> Result<Vec<ChunkOutput>, ChunkPanicked> {
     let chunks = if buf.len() < PARALLEL_MIN_BYTES {
         1
     } else {
@@ -75,13 +111,13 @@ pub fn parse_parallel(
 }
 
 /// Parses the buffer in chunks that start at the first row boundary after each target
-/// position, one thread per chunk.
+/// position, in parallel. Fails with the first chunk (in file order) whose reader panicked.
 pub fn parse_split(
     format: LogFormat,
     buf: &[u8],
     targets: &[usize],
     context: &ChunkContext,
-) -> Vec<ChunkOutput> {
+) -> Result<Vec<ChunkOutput>, ChunkPanicked> {
     let mut starts = vec![0usize];
     for &target in targets {
         let previous = *starts.last().unwrap_or(&0);
@@ -91,28 +127,13 @@ pub fn parse_split(
         }
     }
     let ends: Vec<usize> = starts.iter().skip(1).copied().chain([buf.len()]).collect();
-    let mut outputs: Vec<ChunkOutput> = if starts.len() == 1 {
-        vec![parse(format, buf, 0, buf.len(), context)]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = starts
-                .iter()
-                .zip(&ends)
-                .map(|(&start, &end)| scope.spawn(move || parse(format, buf, start, end, context)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(starts.iter().zip(&ends))
-                .map(|(handle, (&start, &end))| {
-                    // A reader thread only panics on a bug; parse that chunk again here rather
-                    // than lose it.
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| parse(format, buf, start, end, context))
-                })
-                .collect()
-        })
-    };
+    let ranges: Vec<(usize, usize)> = starts.iter().copied().zip(ends.iter().copied()).collect();
+    let parsed: Vec<Result<ChunkOutput, ChunkPanicked>> = ranges
+        .par_iter()
+        .enumerate()
+        .map(|(index, &range)| parse_caught(format, buf, range, Some(index), context))
+        .collect();
+    let mut outputs = parsed.into_iter().collect::<Result<Vec<_>, _>>()?;
     for index in 1..outputs.len() {
         let resume = outputs[index - 1].ended_at;
         if resume != starts[index] {
@@ -122,11 +143,11 @@ pub fn parse_split(
                 empty.legacy = (format == LogFormat::Legacy).then(Default::default);
                 empty
             } else {
-                parse(format, buf, resume, ends[index], context)
+                parse_caught(format, buf, (resume, ends[index]), None, context)?
             };
         }
     }
-    outputs
+    Ok(outputs)
 }
 
 #[cfg(test)]
@@ -142,6 +163,7 @@ mod tests {
         },
         callgraph_budget: 1000,
         release_pages: false,
+        inject_panic: None,
     };
 
     #[test]
@@ -179,7 +201,7 @@ mod tests {
     fn parallel_parsing_matches_sequential() {
         let row = "2026-11-25T03:15:32.123456Z,op,p,1.0,\"a,\nb\",c,1,7,,1.0,5,ok\n";
         let text = row.repeat(PARALLEL_MIN_BYTES / row.len() + 100);
-        let outputs = parse_parallel(LogFormat::Ours, text.as_bytes(), 3, &CONTEXT);
+        let outputs = parse_parallel(LogFormat::Ours, text.as_bytes(), 3, &CONTEXT).unwrap();
         assert_eq!(outputs.len(), 3);
         let rows: u64 = outputs.iter().map(|o| o.rows).sum();
         let lines: u64 = outputs.iter().map(|o| o.lines).sum();
@@ -187,5 +209,38 @@ mod tests {
         assert_eq!(lines, rows * 2);
         assert!(outputs.iter().all(|o| o.problems.is_empty()));
         assert_eq!(outputs.last().unwrap().ended_at, text.len());
+    }
+
+    #[test]
+    fn a_panicking_reader_fails_with_its_byte_range() {
+        let row = "2026-11-25T03:15:32.123456Z,op,p,1.0,,c,1,7,,1.0,5,ok\n";
+        let text = row.repeat(10);
+        let buf = text.as_bytes();
+        for chunk in 0..3 {
+            let context = ChunkContext {
+                inject_panic: Some(chunk),
+                ..CONTEXT
+            };
+            // Targets inside rows 3 and 6: the chunks start at rows 4 and 7.
+            let failure = parse_split(
+                LogFormat::Ours,
+                buf,
+                &[row.len() * 3 + 5, row.len() * 6 + 5],
+                &context,
+            )
+            .err()
+            .unwrap();
+            let bounds = [0, row.len() * 4, row.len() * 7, buf.len()];
+            assert_eq!(
+                failure,
+                ChunkPanicked {
+                    start: bounds[chunk],
+                    end: bounds[chunk + 1],
+                    message: INJECTED_PANIC.to_string(),
+                }
+            );
+        }
+        let whole = parse_split(LogFormat::Ours, buf, &[row.len() * 3 + 5], &CONTEXT).unwrap();
+        assert_eq!(whole.iter().map(|output| output.rows).sum::<u64>(), 10);
     }
 }

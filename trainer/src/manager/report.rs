@@ -125,7 +125,7 @@ pub fn time_shares(stats: &[OperationStats]) -> Vec<TimeShare> {
 
 /// The operations of an analysis of the full logs, by own work, largest first: the analyzer
 /// knows from the call graph how long a coordinating call waited for its worker threads.
-pub fn time_shares_from_analysis(analysis: &analyzer::Analysis) -> Vec<TimeShare> {
+pub fn time_shares_from_analysis(analysis: &analyzer::Report) -> Vec<TimeShare> {
     let from_ms = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
     let shares = analysis
         .components

@@ -95,10 +95,13 @@ pub fn run_training(
     Ok(outcome.reason)
 }
 
-fn report(analysis: &analyzer::Analysis, log_dir: &Path) -> Result<(), RunError> {
-    let report = analysis.write_report(log_dir)?;
-    analysis.write_visualizations(log_dir)?;
-    print!("{}", analysis.console_summary(Some(&report)));
+fn report(analysis: &analyzer::Report, log_dir: &Path) -> Result<(), RunError> {
+    let report = analyzer::export::json::write(analysis, log_dir)?;
+    analyzer::export::html::write(analysis, log_dir)?;
+    print!(
+        "{}",
+        analyzer::export::console::render(analysis, Some(&report))
+    );
     Ok(())
 }
 
