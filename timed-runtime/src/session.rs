@@ -166,7 +166,8 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Sets a metadata value of `shared`'s run: `Session::metadata` and `timed_runtime::set_metadata`.
+/// Sets a metadata value of `shared`'s run: what `Session::metadata` and
+/// `timed_runtime::set_metadata` do.
 pub(crate) fn set_metadata_of(
     shared: &SessionShared,
     key: String,
