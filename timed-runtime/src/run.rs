@@ -63,7 +63,7 @@ pub(crate) fn begin(
         source,
     })?;
     let mut files = own_files;
-    files.extend(run_files);
+    push_new(&mut files, run_files);
     let (kept, continued) = if config.append {
         (
             None,
@@ -121,12 +121,17 @@ pub(crate) fn begin(
 /// A continued run's files: the earlier ones, then this session's new ones.
 fn merged_files(earlier: &EarlierManifest, own: Vec<String>) -> Vec<String> {
     let mut files: Vec<String> = earlier.files().cloned().collect();
-    for name in own {
+    push_new(&mut files, own);
+    files
+}
+
+/// Appends those of `names` that `files` does not hold yet.
+fn push_new(files: &mut Vec<String>, names: Vec<String>) {
+    for name in names {
         if !files.contains(&name) {
             files.push(name);
         }
     }
-    files
 }
 
 /// Moves the earlier run at the top of `dir` into `runs/<its id>/`: the files its manifest

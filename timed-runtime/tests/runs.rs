@@ -282,6 +282,23 @@ fn metadata_set_during_the_run_is_written_at_the_next_flush_and_at_the_end() {
 }
 
 #[test]
+fn a_run_file_named_like_a_log_is_listed_once() {
+    let _turn = one_at_a_time();
+    let dir = temp_dir();
+    let session = config(dir.path())
+        .run_file(LOG)
+        .run_file("report.json")
+        .run_file("report.json")
+        .init()
+        .unwrap();
+    drop(session);
+    assert_eq!(
+        read_json(&dir.path().join("run.json"))["files"],
+        json!([LOG, SUMMARY, "report.json"])
+    );
+}
+
+#[test]
 fn a_bad_run_file_or_metadata_value_fails_init_before_anything_is_written() {
     let _turn = one_at_a_time();
     let dir = temp_dir();
