@@ -111,9 +111,12 @@ fn repeat(repeats: usize, mut one: impl FnMut() -> Sample) -> Figures {
 
 fn ours(mode: Mode, threads: usize, calls: u64, repeats: usize, dir: &Path) -> Figures {
     repeat(repeats, || {
+        // A directory per repeat, removed after it: a session keeps the earlier run's logs (in
+        // `runs/`), which would pile up gigabytes over the repeats.
+        let run_dir = tempfile::tempdir_in(dir).expect("a temporary directory");
         let session = Config::new()
             .mode(mode)
-            .dir(dir)
+            .dir(run_dir.path())
             .ignore_env()
             .init()
             .expect("a session in the bench's temporary directory");

@@ -30,8 +30,9 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// Opens (and truncates, unless appending) the log, and writes the header to a new or
-    /// truncated one.
+    /// Creates the log, or opens it for appending, and writes the header to a new or empty
+    /// one. Unless appending, the log must not exist: the session moved the earlier run's log
+    /// away first, and a log is never truncated (a reader may have it mapped into memory).
     pub(crate) fn open(
         component: &str,
         log_path: PathBuf,
@@ -39,11 +40,10 @@ impl Output {
         append: bool,
     ) -> Result<Output, Error> {
         let mut options = OpenOptions::new();
-        options.create(true);
         if append {
-            options.append(true);
+            options.create(true).append(true);
         } else {
-            options.write(true).truncate(true);
+            options.create_new(true).write(true);
         }
         let file = options.open(&log_path).map_err(|source| Error::Open {
             path: log_path.clone(),

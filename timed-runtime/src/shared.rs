@@ -5,6 +5,7 @@
 //! recorded call.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -12,8 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde_json::Value;
+
 use crate::clock::ClockKind;
 use crate::error::Error;
+use crate::manifest::{Ending, RunFacts};
 use crate::site::site_table;
 use crate::state::Mode;
 use crate::stats::Stats;
@@ -39,6 +43,19 @@ pub(crate) struct SessionShared {
     pub accepting: AtomicBool,
     /// Tells the background writer to end.
     pub stop: AtomicBool,
+    pub run_id: String,
+    /// What the run's manifest says, when the session writes one.
+    manifest: Option<RunFacts>,
+    metadata: Mutex<BTreeMap<String, Value>>,
+    /// Metadata was set since the summaries and the manifest were last written.
+    pub metadata_changed: AtomicBool,
+}
+
+/// The run a session records: its id, its manifest (if it writes one) and its metadata.
+pub(crate) struct RunRecord {
+    pub id: String,
+    pub manifest: Option<RunFacts>,
+    pub metadata: BTreeMap<String, Value>,
 }
 
 static CURRENT: Mutex<Option<Arc<SessionShared>>> = Mutex::new(None);
@@ -134,6 +151,7 @@ impl SessionShared {
         dir: PathBuf,
         flush_interval: Duration,
         writer: Writer,
+        run: RunRecord,
     ) -> SessionShared {
         SessionShared {
             generation,
@@ -149,7 +167,36 @@ impl SessionShared {
             writer_thread: OnceLock::new(),
             accepting: AtomicBool::new(true),
             stop: AtomicBool::new(false),
+            run_id: run.id,
+            manifest: run.manifest,
+            metadata: Mutex::new(run.metadata),
+            metadata_changed: AtomicBool::new(false),
         }
+    }
+
+    /// The run's manifest file, if the session writes one.
+    pub(crate) fn manifest_path(&self) -> Option<&std::path::Path> {
+        self.manifest.as_ref().map(|facts| facts.path.as_path())
+    }
+
+    /// Sets a metadata value, written with the next summaries and manifest.
+    pub(crate) fn set_metadata(&self, key: String, value: Value) {
+        lock(&self.metadata).insert(key, value);
+        self.metadata_changed.store(true, Ordering::Release);
+    }
+
+    fn metadata(&self) -> BTreeMap<String, Value> {
+        self.metadata_changed.store(false, Ordering::Release);
+        lock(&self.metadata).clone()
+    }
+
+    /// Rewrites the manifest, saying the run ended now when `ended`.
+    fn write_manifest(&self, metadata: &BTreeMap<String, Value>, ended: bool) -> Result<(), Error> {
+        let Some(facts) = &self.manifest else {
+            return Ok(());
+        };
+        let ending = ended.then(|| Ending::now(facts, unix_now_ns()));
+        facts.write(metadata, ending.as_ref())
     }
 
     /// Adds the calling thread to the session: its rings or statistics tables, which the writer
@@ -187,11 +234,21 @@ impl SessionShared {
         lock(&self.writer)
     }
 
-    /// Drains every thread, writes the logs and, if asked, the summaries.
+    /// Drains every thread, writes the logs and, if asked, the summaries and the manifest.
     pub(crate) fn flush_locked(
         &self,
         writer: &mut Writer,
         with_summaries: bool,
+    ) -> Result<(), Error> {
+        self.flush_ending(writer, with_summaries, false)
+    }
+
+    /// `flush_locked`; the manifest says the run ended when `ended`.
+    fn flush_ending(
+        &self,
+        writer: &mut Writer,
+        with_summaries: bool,
+        ended: bool,
     ) -> Result<(), Error> {
         let exited = writer.drain(&self.threads());
         if !exited.is_empty() {
@@ -202,32 +259,34 @@ impl SessionShared {
             .write_files()
             .map_err(|(path, source)| Error::Write { path, source });
         let summaries = if with_summaries {
-            self.write_summaries(writer)
+            self.write_summaries(writer, ended)
         } else {
             Ok(())
         };
         logs.and(summaries)
     }
 
-    fn write_summaries(&self, writer: &mut Writer) -> Result<(), Error> {
+    /// Writes the summaries, then the manifest (saying the run ended when `ended`).
+    fn write_summaries(&self, writer: &mut Writer, ended: bool) -> Result<(), Error> {
         let stats = writer.merged_stats(&self.threads());
+        let metadata = self.metadata();
         let facts = SessionFacts {
             mode: self.mode,
             clock: self.clock,
             elapsed: self.started.elapsed(),
-            now_unix_ns: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.as_nanos() as u64),
+            now_unix_ns: unix_now_ns(),
         };
         let written = summary::write_summaries(&SummaryInput {
             facts,
+            run_id: &self.run_id,
+            metadata: &metadata,
             sites: site_table(),
             stats: &stats,
             outputs: &writer.outputs,
             thread_names: &writer.thread_names,
         });
         writer.changed = false;
-        written
+        written.and(self.write_manifest(&metadata, ended))
     }
 
     /// Every site's statistics, after taking in everything recorded so far (which also writes
@@ -243,7 +302,7 @@ impl SessionShared {
 
     pub(crate) fn flush(&self) -> Result<(), Error> {
         if self.mode == Mode::Off {
-            return Ok(());
+            return self.write_manifest(&self.metadata(), false);
         }
         let mut writer = self.lock_writer();
         self.flush_locked(&mut writer, true)
@@ -253,13 +312,17 @@ impl SessionShared {
     /// exit handler, where the lock may be held by this very thread. `last` closes the files.
     pub(crate) fn flush_patiently(&self, patience: Duration, last: bool) {
         if self.mode == Mode::Off {
+            if last {
+                // Best effort on the way out.
+                let _ = self.write_manifest(&self.metadata(), true);
+            }
             return;
         }
         let deadline = Instant::now() + patience;
         loop {
             if let Some(mut writer) = try_lock(&self.writer) {
                 // Best effort on the way out: failures are counted in the outputs.
-                let _ = self.flush_locked(&mut writer, true);
+                let _ = self.flush_ending(&mut writer, true, last);
                 if last {
                     self.accepting.store(false, Ordering::Release);
                     writer.close_files();
@@ -273,14 +336,14 @@ impl SessionShared {
         }
     }
 
-    /// The final flush: everything recorded goes to disk, then the files close and producers
-    /// stop waiting for room.
+    /// The final flush: everything recorded goes to disk, the manifest says the run ended,
+    /// then the files close and producers stop waiting for room.
     pub(crate) fn flush_last(&self) -> Result<(), Error> {
         let mut writer = self.lock_writer();
         let result = if self.mode == Mode::Off {
-            Ok(())
+            self.write_manifest(&self.metadata(), true)
         } else {
-            self.flush_locked(&mut writer, true)
+            self.flush_ending(&mut writer, true, true)
         };
         self.accepting.store(false, Ordering::Release);
         writer.close_files();
@@ -305,4 +368,10 @@ impl SessionShared {
             })
             .collect()
     }
+}
+
+fn unix_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
 }
