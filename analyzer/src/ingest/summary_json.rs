@@ -143,7 +143,8 @@ fn unrecognised(summary: &mut SummaryFile, path: &str, what: &str) {
 fn read_header(summary: &mut SummaryFile, top: &Map<String, Value>) {
     for (key, value) in top {
         let recognised = match key.as_str() {
-            "operations" => true,
+            // The run's identity and metadata belong to its manifest (run.json), read as a run.
+            "operations" | "run_id" | "metadata" => true,
             "component" => set(&mut summary.component, value.as_str().map(str::to_string)),
             "generated_at" => set(
                 &mut summary.generated_at,
