@@ -44,6 +44,7 @@ mod local;
 mod output;
 mod record;
 mod ring;
+mod root;
 mod row;
 mod session;
 mod shared;
@@ -54,6 +55,8 @@ mod stats;
 mod summary;
 mod thread;
 mod timestamp;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 mod writer;
 
 pub use clock::ClockKind;
@@ -68,6 +71,8 @@ pub use site::{Site, sites};
 pub use snapshot::{OperationStats, histogram_relative_error, snapshot};
 pub use state::Mode;
 pub use timed_macros::timed;
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TimedLayer;
 
 /// Starts recording with the defaults (full mode into `logs/`), as overridden by the
 /// environment. See [`Config`].

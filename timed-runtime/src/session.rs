@@ -16,7 +16,7 @@ use crate::output::Output;
 use crate::shared::{self, SessionShared};
 use crate::site::site_table;
 use crate::state::{self, Mode};
-use crate::writer::Writer;
+use crate::writer::{OpenOutput, Writer};
 
 /// Generations of sessions in this process, counting from 1.
 static GENERATIONS: AtomicU64 = AtomicU64::new(0);
@@ -136,7 +136,6 @@ fn start(config: Config) -> Result<Session, Error> {
     if current.is_some() {
         return Err(Error::AlreadyInitialized);
     }
-    let sites = site_table();
     let clock = clock::calibrate(config.clock);
     hooks::install();
     let outputs = if config.mode == Mode::Off {
@@ -148,7 +147,7 @@ fn start(config: Config) -> Result<Session, Error> {
         })?;
         open_outputs(&config)?
     };
-    let writer = Writer::new(outputs, sites, Epoch::now());
+    let writer = Writer::new(outputs, output_opener(&config), Epoch::now());
     let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let shared = Arc::new(SessionShared::new(
         generation,
@@ -195,6 +194,19 @@ fn open_outputs(config: &Config) -> Result<Vec<Output>, Error> {
             Output::open(component, log_path, summary_path, config.append)
         })
         .collect()
+}
+
+/// Opens the log of a component first met while recording, as `open_outputs` would have.
+fn output_opener(config: &Config) -> OpenOutput {
+    let config = config.clone();
+    Box::new(move |component| {
+        let opened = config
+            .output_paths(component)
+            .and_then(|(log_path, summary_path)| {
+                Output::open(component, log_path, summary_path, config.append)
+            });
+        opened.unwrap_or_else(|error| Output::failed(component, &config.dir, &error))
+    })
 }
 
 /// The background writer: drains when woken (a producer's ring is a quarter full, a thread

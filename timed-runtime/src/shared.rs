@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::clock::ClockKind;
 use crate::error::Error;
-use crate::site::site_table;
+use crate::site::{site_count, site_table};
 use crate::state::Mode;
 use crate::stats::Stats;
 use crate::summary::{self, SessionFacts, SummaryInput};
@@ -157,12 +157,7 @@ impl SessionShared {
     pub(crate) fn register_thread(&self) -> Arc<ThreadShared> {
         let index = self.next_thread_index.fetch_add(1, Ordering::Relaxed);
         let name = std::thread::current().name().map(str::to_owned);
-        let thread = Arc::new(ThreadShared::new(
-            index,
-            name,
-            self.mode,
-            site_table().len(),
-        ));
+        let thread = Arc::new(ThreadShared::new(index, name, self.mode));
         lock(&self.threads).push(Arc::clone(&thread));
         thread
     }
@@ -210,7 +205,9 @@ impl SessionShared {
     }
 
     fn write_summaries(&self, writer: &mut Writer) -> Result<(), Error> {
-        let stats = writer.merged_stats(&self.threads());
+        let sites = site_table();
+        writer.cover(&sites);
+        let stats = writer.merged_stats(&self.threads(), sites.len());
         let facts = SessionFacts {
             mode: self.mode,
             clock: self.clock,
@@ -221,7 +218,7 @@ impl SessionShared {
         };
         let written = summary::write_summaries(&SummaryInput {
             facts,
-            sites: site_table(),
+            sites: &sites,
             stats: &stats,
             outputs: &writer.outputs,
             thread_names: &writer.thread_names,
@@ -238,7 +235,7 @@ impl SessionShared {
             // A failed write is counted in its output and reported by the next flush.
             let _ = self.flush_locked(&mut writer, false);
         }
-        writer.merged_stats(&self.threads())
+        writer.merged_stats(&self.threads(), site_count())
     }
 
     pub(crate) fn flush(&self) -> Result<(), Error> {
