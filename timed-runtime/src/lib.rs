@@ -41,6 +41,10 @@ mod guard;
 mod histogram;
 mod hooks;
 mod local;
+#[cfg(feature = "otlp")]
+mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_export;
 mod output;
 mod record;
 mod ring;

@@ -147,7 +147,15 @@ fn start(config: Config) -> Result<Session, Error> {
         })?;
         open_outputs(&config)?
     };
-    let writer = Writer::new(outputs, output_opener(&config), Epoch::now());
+    #[allow(unused_mut)]
+    let mut writer = Writer::new(outputs, output_opener(&config), Epoch::now());
+    #[cfg(feature = "otlp")]
+    if let Some(otlp) = config.otlp_settings()?
+        && config.mode == Mode::Full
+    {
+        let consumer = crate::otlp::OtlpConsumer::start(&otlp).map_err(Error::SpawnExporter)?;
+        writer.export_to(consumer);
+    }
     let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let shared = Arc::new(SessionShared::new(
         generation,

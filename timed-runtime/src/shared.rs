@@ -215,6 +215,7 @@ impl SessionShared {
             now_unix_ns: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |since| since.as_nanos() as u64),
+            otlp: writer.otlp_counts(),
         };
         let written = summary::write_summaries(&SummaryInput {
             facts,
@@ -256,10 +257,12 @@ impl SessionShared {
         loop {
             if let Some(mut writer) = try_lock(&self.writer) {
                 // Best effort on the way out: failures are counted in the outputs.
-                let _ = self.flush_locked(&mut writer, true);
                 if last {
+                    let _ = self.flush_final(&mut writer);
                     self.accepting.store(false, Ordering::Release);
                     writer.close_files();
+                } else {
+                    let _ = self.flush_locked(&mut writer, true);
                 }
                 return;
             }
@@ -277,11 +280,25 @@ impl SessionShared {
         let result = if self.mode == Mode::Off {
             Ok(())
         } else {
-            self.flush_locked(&mut writer, true)
+            self.flush_final(&mut writer)
         };
         self.accepting.store(false, Ordering::Release);
         writer.close_files();
         result
+    }
+
+    /// The last flush: the logs, then the end of the export (a bounded wait), then the
+    /// summaries with the export's final counters.
+    fn flush_final(&self, writer: &mut Writer) -> Result<(), Error> {
+        let logs = self.flush_locked(writer, false);
+        if let Some((url, otlp)) = writer.finish_export() {
+            eprintln!(
+                "timed-runtime: OTLP export to {url}: {} spans exported, {} dropped, {} failed \
+                 requests",
+                otlp.exported, otlp.dropped, otlp.errors
+            );
+        }
+        logs.and(self.write_summaries(writer))
     }
 
     /// One line per log that lost rows.

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::clock::Epoch;
+#[cfg(feature = "otlp")]
+use crate::otlp::OtlpConsumer;
 use crate::output::{Output, WRITE_CHUNK};
 use crate::record::{Detail, Record, Status};
 use crate::row::{self, Row, SiteText, StatusText};
 use crate::site::{Site, site_count};
 use crate::stats::Stats;
+use crate::summary::OtlpCounts;
 use crate::thread::ThreadShared;
 use crate::timestamp::TimestampFormatter;
 
@@ -73,6 +76,9 @@ pub(crate) struct Writer {
     batch_details: Vec<Detail>,
     /// Something was recorded since the summaries were last written.
     pub changed: bool,
+    /// Every call also goes out as an OTLP span.
+    #[cfg(feature = "otlp")]
+    otlp: Option<OtlpConsumer>,
 }
 
 impl Writer {
@@ -92,7 +98,35 @@ impl Writer {
             details_field: Vec::new(),
             batch_details: Vec::new(),
             changed: false,
+            #[cfg(feature = "otlp")]
+            otlp: None,
         }
+    }
+
+    /// Exports every call from now on.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_to(&mut self, consumer: OtlpConsumer) {
+        self.otlp = Some(consumer);
+    }
+
+    /// The export's counters so far (`None` when not exporting).
+    pub(crate) fn otlp_counts(&self) -> Option<OtlpCounts> {
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &self.otlp {
+            return Some(otlp.counts());
+        }
+        None
+    }
+
+    /// Sends the last spans and waits a bounded time for them to reach the collector; returns
+    /// where they went and the final counters.
+    pub(crate) fn finish_export(&mut self) -> Option<(String, OtlpCounts)> {
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &mut self.otlp {
+            otlp.finish();
+            return Some((otlp.url().to_owned(), otlp.counts()));
+        }
+        None
     }
 
     /// The output and escaped text of a site, made on first sight (opening its component's log
@@ -155,6 +189,11 @@ impl Writer {
                 exited.push(Arc::clone(thread));
             }
         }
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &mut self.otlp {
+            // Each drain ends a batch: spans wait on the writer at most one flush interval.
+            otlp.send();
+        }
         exited
     }
 
@@ -202,6 +241,25 @@ impl Writer {
         self.changed = true;
         self.fold_statistics(batch);
         self.write_rows(batch);
+        #[cfg(feature = "otlp")]
+        self.export(batch);
+    }
+
+    #[cfg(feature = "otlp")]
+    fn export(&mut self, batch: &Batch<'_>) {
+        let Some(otlp) = &mut self.otlp else {
+            return;
+        };
+        let thread_name = self
+            .thread_names
+            .get(&batch.thread)
+            .and_then(Option::as_deref);
+        let mut details = batch.details;
+        for record in batch.records() {
+            let (own, rest) = details.split_at(usize::from(record.details).min(details.len()));
+            details = rest;
+            otlp.add(record, own, batch.thread, thread_name, &self.epoch);
+        }
     }
 
     fn fold_statistics(&mut self, batch: &Batch<'_>) {
