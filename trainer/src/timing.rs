@@ -40,8 +40,19 @@ pub fn session_config(mode: Mode, dir: &Path) -> Config {
         .component(MANAGER_COMPONENT, "training_manager", "training_manager")
 }
 
-pub fn start_session(mode: Mode, dir: &Path) -> Result<Session, timed_runtime::Error> {
-    session_config(mode, dir).init()
+/// Starts the run's session; with `otlp_endpoint`, every call is also exported to that
+/// OpenTelemetry collector (`TIMED_OTLP_ENDPOINT` still overrides it).
+pub fn start_session(
+    mode: Mode,
+    dir: &Path,
+    otlp_endpoint: Option<&str>,
+) -> Result<Session, timed_runtime::Error> {
+    let config = session_config(mode, dir);
+    match otlp_endpoint {
+        Some(endpoint) => config.otlp_endpoint(endpoint).service_name("trainer"),
+        None => config,
+    }
+    .init()
 }
 
 /// One instrumented function.

@@ -27,7 +27,11 @@ pub fn run_training(
 ) -> Result<StopReason, RunError> {
     settings.validate()?;
     let started = Instant::now();
-    let session = timing::start_session(settings.timing_mode.into(), &settings.log_dir)?;
+    let session = timing::start_session(
+        settings.timing_mode.into(),
+        &settings.log_dir,
+        settings.otlp_endpoint.as_deref(),
+    )?;
     let resume = match &settings.resume {
         Some(path) => Some(Resume {
             path: path.clone(),
