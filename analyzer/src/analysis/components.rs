@@ -117,7 +117,7 @@ fn self_time_source(
             ),
         );
     }
-    if files.iter().all(|file| file.format == LogFormat::Ours) {
+    if files.iter().all(|file| file.format.has_call_tree()) {
         return (
             SelfTimeSource::Logged,
             "self_ms column of the log".to_string(),
@@ -232,7 +232,7 @@ fn build_component(
     let has_parent_links = dataset
         .files
         .iter()
-        .any(|file| file.format == LogFormat::Ours && file.components.iter().any(|c| c == name));
+        .any(|file| file.format.has_call_tree() && file.components.iter().any(|c| c == name));
     let origin = timeline_origin_ns(dataset, name);
     let end = members
         .ops

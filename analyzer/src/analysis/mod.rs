@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::ingest::dataset::Dataset;
-use crate::ingest::detect::LogFormat;
 use crate::ingest::numbers::format_timestamp_us;
 use crate::options::Options;
 use crate::report::{AnalyzerVersion, Report, StatisticsMethod};
@@ -64,10 +63,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
     let bottlenecks = bottlenecks::find_bottlenecks(&components, &options.thresholds);
     let (trends, modes) = timelines::trends_and_modes(&dataset, &components, inject_panic)?;
     let thread_imbalances = threads::find_imbalances(&components);
-    let any_ours = dataset
-        .files
-        .iter()
-        .any(|file| file.format == LogFormat::Ours);
+    let any_ours = dataset.files.iter().any(|file| file.format.has_call_tree());
     let (cross_component, breakdown) = cross_component::analyze(
         &tree,
         &dataset.callgraph,
