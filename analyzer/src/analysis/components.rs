@@ -85,10 +85,14 @@ pub fn timeline_origin_ns(dataset: &Dataset, component: &str) -> i64 {
         .unwrap_or(0)
 }
 
-fn thread_names(summaries: &[&SummaryFile]) -> BTreeMap<u32, String> {
-    summaries
+/// The names of the threads: from the summaries, and for processes known from OTLP spans
+/// (which have none) from the process.
+fn thread_names(dataset: &Dataset, summaries: &[&SummaryFile]) -> BTreeMap<u32, String> {
+    dataset
+        .processes
         .iter()
-        .flat_map(|summary| summary.threads.clone())
+        .flat_map(|process| process.thread_names())
+        .chain(summaries.iter().flat_map(|summary| summary.threads.clone()))
         .collect()
 }
 
@@ -241,7 +245,7 @@ fn build_component(
         .max()
         .unwrap_or(origin);
     let span_s = (end - origin).max(0) as f64 / 1e9;
-    let names = thread_names(summaries);
+    let names = thread_names(dataset, summaries);
     let mut operations: Vec<OperationReport> = members
         .ids
         .iter()

@@ -39,9 +39,15 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
     let stats =
         components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
-        .summaries
+        .processes
         .iter()
-        .flat_map(|summary| summary.threads.clone())
+        .flat_map(|process| process.thread_names())
+        .chain(
+            dataset
+                .summaries
+                .iter()
+                .flat_map(|summary| summary.threads.clone()),
+        )
         .collect();
     let tree = call_tree::CallTree::new(&dataset.callgraph.calls);
     let total_ns: Vec<u128> = dataset.table.ops.iter().map(|op| op.total_ns).collect();

@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::dataset::LogFile;
 use super::detect::LogFormat;
-use super::problems::ProblemKind;
+use super::problems::{ProblemKind, excerpt};
 use crate::stats::accumulator::Status;
 
 /// The OTLP status code of a failed span.
@@ -123,8 +123,33 @@ pub fn read_otlp_file(path: &Path) -> OtlpFile {
                 out.file.problems.record(line, ProblemKind::OtlpJson, || {
                     format!("not an ExportTraceServiceRequest: {error}")
                 });
-                // Go on at the next line that starts a top-level object.
-                position = next_object_line(&buf, lines.start_of_next(at));
+                // Go on at the next line that starts a top-level object; a line skipped on the
+                // way that cannot be the rest of the broken one is a problem of its own.
+                let resume = next_object_line(&buf, lines.start_of_next(at));
+                let mut skipped = lines.start_of_next(at);
+                while skipped < resume {
+                    let line_end = memchr::memchr(b'\n', &buf[skipped..resume])
+                        .map_or(resume, |offset| skipped + offset + 1);
+                    let text = &buf[skipped..line_end];
+                    let stray = text.first().is_some_and(|first| {
+                        !first.is_ascii_whitespace() && !matches!(first, b'}' | b']' | b',')
+                    });
+                    if stray {
+                        out.file.problems.record(
+                            lines.line_of(skipped),
+                            ProblemKind::OtlpJson,
+                            || {
+                                format!(
+                                    "not an ExportTraceServiceRequest: {} does not start a JSON \
+                                     object",
+                                    excerpt(text.trim_ascii_end())
+                                )
+                            },
+                        );
+                    }
+                    skipped = line_end;
+                }
+                position = resume;
             }
             None => break,
         }

@@ -95,6 +95,24 @@ impl Process {
     pub fn owns_thread(&self, thread: u32) -> bool {
         thread > self.thread_base && thread <= self.thread_base + self.threads
     }
+
+    /// Names for the threads of a process known from OTLP spans (which no summary names): the
+    /// process's label, with the thread when it has several.
+    pub fn thread_names(&self) -> Vec<(u32, String)> {
+        if self.dir.is_some() {
+            return Vec::new();
+        }
+        (1..=self.threads)
+            .map(|thread| {
+                let name = if self.threads == 1 {
+                    self.label.clone()
+                } else {
+                    format!("{} thread {thread}", self.label)
+                };
+                (self.thread(thread), name)
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
