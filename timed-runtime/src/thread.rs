@@ -16,8 +16,10 @@ use crate::stats::AtomicStats;
 pub(crate) const RECORD_RING_CAPACITY: usize = 8192;
 const DETAIL_RING_CAPACITY: usize = 4096;
 
-/// Statistics slots come in blocks of this many sites, allocated on a block's first call: sites
-/// created at run time get slots without resizing anything the writer may be reading.
+/// Statistics slots come in blocks of this many sites: the first block lives in the thread's
+/// shared state (the linked-in sites of most programs: one load per call, as a flat table), the
+/// others are allocated on their first call, so sites created at run time get slots without
+/// resizing anything the writer may be reading.
 const BLOCK: usize = 256;
 type Block = [AtomicPtr<AtomicStats>; BLOCK];
 
@@ -27,9 +29,12 @@ pub(crate) struct ThreadShared {
     pub name: Option<String>,
     pub records: Option<Ring<Record>>,
     pub details: Option<Ring<Detail>>,
-    /// One slot per site, by site index in blocks of `BLOCK`: both the block and the slot's
-    /// statistics are allocated on first use (summary mode only; empty otherwise).
-    tables: Box<[AtomicPtr<Block>]>,
+    /// The slots of sites `0..BLOCK`, each's statistics allocated on first use (used in summary
+    /// mode only).
+    first: Block,
+    /// The blocks of the sites from `BLOCK` on, allocated on first use (summary mode only; empty
+    /// otherwise).
+    more: Box<[AtomicPtr<Block>]>,
     pub exited: AtomicBool,
     /// The recording thread is parked until its rings are half empty.
     waiting: AtomicBool,
@@ -45,7 +50,8 @@ impl ThreadShared {
             name,
             records: full.then(|| Ring::with_capacity(RECORD_RING_CAPACITY)),
             details: full.then(|| Ring::with_capacity(DETAIL_RING_CAPACITY)),
-            tables: (0..if summary { MAX_SITES / BLOCK } else { 0 })
+            first: std::array::from_fn(|_| AtomicPtr::new(std::ptr::null_mut())),
+            more: (0..if summary { MAX_SITES / BLOCK - 1 } else { 0 })
                 .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
             exited: AtomicBool::new(false),
@@ -87,15 +93,28 @@ impl ThreadShared {
         }
     }
 
+    /// The slot of `site`: in `first`, or in its block of `more` if that block exists (loaded
+    /// with `order`). `None` past `MAX_SITES` or before the block's first call.
+    #[inline(always)]
+    fn slot(&self, site: usize, order: Ordering) -> Option<&AtomicPtr<AtomicStats>> {
+        if site < BLOCK {
+            return Some(&self.first[site]);
+        }
+        let block = self.more.get(site / BLOCK - 1)?.load(order);
+        // SAFETY: a non-null block pointer comes from `Box::into_raw` (`insert_table`), stored
+        // once, after the block was initialised: by this thread (program order) when the caller
+        // is the owner, or published with a release store that an acquire `order` pairs with
+        // when it is the writer. Blocks are freed only by `drop`, which `&self` rules out.
+        let block = unsafe { block.as_ref() }?;
+        Some(&block[site % BLOCK])
+    }
+
     /// The statistics this thread keeps for `site`, if it has called it: the writer's view.
     pub(crate) fn table(&self, site: usize) -> Option<&AtomicStats> {
-        let block = self.tables.get(site / BLOCK)?.load(Ordering::Acquire);
-        // SAFETY: a non-null block pointer comes from `Box::into_raw` (`insert_table`), published
-        // with a release store that this acquire load pairs with, so the block is initialised;
-        // blocks are freed only by `drop`, which `&self` rules out meanwhile.
-        let block = unsafe { block.as_ref() }?;
-        let pointer = block[site % BLOCK].load(Ordering::Acquire);
-        // SAFETY: likewise for the statistics in a non-null slot.
+        let pointer = self.slot(site, Ordering::Acquire)?.load(Ordering::Acquire);
+        // SAFETY: a non-null slot holds a pointer from `Box::into_raw` (`insert_table`),
+        // published with a release store that this acquire load pairs with, so the statistics
+        // are initialised; they are freed only by `drop`, which `&self` rules out meanwhile.
         unsafe { pointer.as_ref() }
     }
 
@@ -104,13 +123,10 @@ impl ThreadShared {
     /// stores.
     #[inline(always)]
     pub(crate) fn own_table(&self, site: usize) -> Option<&AtomicStats> {
-        let block = self.tables.get(site / BLOCK)?.load(Ordering::Relaxed);
-        // SAFETY: a non-null block pointer comes from `Box::into_raw`, stored by this very thread
-        // after initialising the block (program order makes it visible to it); blocks are freed
-        // only by `drop`, which `&self` rules out meanwhile.
-        let block = unsafe { block.as_ref() }?;
-        let pointer = block[site % BLOCK].load(Ordering::Relaxed);
-        // SAFETY: likewise for the statistics in a non-null slot.
+        let pointer = self.slot(site, Ordering::Relaxed)?.load(Ordering::Relaxed);
+        // SAFETY: a non-null slot holds a pointer from `Box::into_raw` that this very thread
+        // stored after initialising the statistics (program order makes them visible to it);
+        // they are freed only by `drop`, which `&self` rules out meanwhile.
         unsafe { pointer.as_ref() }
     }
 
@@ -119,18 +135,17 @@ impl ThreadShared {
     /// blocks and slots).
     #[cold]
     pub(crate) fn insert_table(&self, site: usize) -> Option<&AtomicStats> {
-        let block_slot = self.tables.get(site / BLOCK)?;
-        if block_slot.load(Ordering::Relaxed).is_null() {
-            let block: Box<Block> =
-                Box::new(std::array::from_fn(
-                    |_| AtomicPtr::new(std::ptr::null_mut()),
-                ));
-            block_slot.store(Box::into_raw(block), Ordering::Release);
+        if site >= BLOCK {
+            let block_slot = self.more.get(site / BLOCK - 1)?;
+            if block_slot.load(Ordering::Relaxed).is_null() {
+                let block: Box<Block> =
+                    Box::new(std::array::from_fn(
+                        |_| AtomicPtr::new(std::ptr::null_mut()),
+                    ));
+                block_slot.store(Box::into_raw(block), Ordering::Release);
+            }
         }
-        // SAFETY: the block pointer is non-null now, from `Box::into_raw` above or earlier (by
-        // this thread), and is freed only by `drop`, which `&self` rules out.
-        let block = unsafe { &*block_slot.load(Ordering::Relaxed) };
-        let slot = &block[site % BLOCK];
+        let slot = self.slot(site, Ordering::Relaxed)?;
         if slot.load(Ordering::Relaxed).is_null() {
             slot.store(
                 Box::into_raw(Box::new(AtomicStats::new())),
@@ -141,9 +156,23 @@ impl ThreadShared {
     }
 }
 
+/// Frees the statistics in a block's slots.
+fn free_block(block: &mut Block) {
+    for slot in block.iter_mut() {
+        let pointer = *slot.get_mut();
+        if !pointer.is_null() {
+            // SAFETY: a non-null slot holds a pointer from `Box::into_raw` in `insert_table`,
+            // stored once; the caller has the block by `&mut`, so no reference from `table` or
+            // `own_table` is still alive, and this is the only place that frees it.
+            drop(unsafe { Box::from_raw(pointer) });
+        }
+    }
+}
+
 impl Drop for ThreadShared {
     fn drop(&mut self) {
-        for block_slot in self.tables.iter_mut() {
+        free_block(&mut self.first);
+        for block_slot in self.more.iter_mut() {
             let block = *block_slot.get_mut();
             if block.is_null() {
                 continue;
@@ -152,14 +181,33 @@ impl Drop for ThreadShared {
             // `insert_table`, stored once; `&mut self` means no reference from `table` or
             // `own_table` is still alive, and this is the only place that frees it.
             let mut block = unsafe { Box::from_raw(block) };
-            for slot in block.iter_mut() {
-                let pointer = *slot.get_mut();
-                if !pointer.is_null() {
-                    // SAFETY: as for the block: from `Box::into_raw`, stored once, freed here
-                    // only, and no reference to it outlives `&mut self`.
-                    drop(unsafe { Box::from_raw(pointer) });
-                }
-            }
+            free_block(&mut block);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Status;
+
+    #[test]
+    fn statistics_slots_cover_every_site_index_in_blocks() {
+        let thread = ThreadShared::new(1, None, Mode::Summary);
+        for site in [0, BLOCK - 1, BLOCK, 3 * BLOCK + 7, MAX_SITES - 1] {
+            assert!(thread.own_table(site).is_none(), "{site}");
+            assert!(thread.table(site).is_none(), "{site}");
+            thread
+                .insert_table(site)
+                .expect("a slot for every index below MAX_SITES")
+                .record(site as u64 + 1, 1, Status::Ok);
+            let mut seen = crate::stats::Stats::default();
+            seen.merge_atomic(thread.table(site).expect("the writer sees it"));
+            assert_eq!((seen.count, seen.total_ns), (1, site as u64 + 1), "{site}");
+        }
+        // A neighbour in an allocated block is still empty.
+        assert!(thread.table(3 * BLOCK + 8).is_none());
+        assert!(thread.insert_table(MAX_SITES).is_none());
+        assert!(thread.table(MAX_SITES).is_none());
     }
 }
