@@ -22,7 +22,8 @@ pub struct Stems {
 }
 
 /// How to record. Every setting can be overridden at run time by an environment variable
-/// (`TIMED_MODE`, `TIMED_DIR`, `TIMED_FLUSH_MS`, `TIMED_CLOCK`) unless `ignore_env` is set.
+/// (`TIMED_MODE`, `TIMED_DIR`, `TIMED_FLUSH_MS`, `TIMED_CLOCK`, and `TIMED_OTLP_ENDPOINT` with the
+/// `otlp` feature) unless `ignore_env` is set.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) mode: Mode,
@@ -37,6 +38,10 @@ pub struct Config {
     pub(crate) metadata: BTreeMap<String, Result<Value, String>>,
     /// Files of the run the program writes into the directory itself.
     pub(crate) run_files: Vec<String>,
+    #[cfg(feature = "otlp")]
+    pub(crate) otlp: Option<crate::otlp::OtlpSettings>,
+    #[cfg(feature = "otlp")]
+    pub(crate) service_name: Option<String>,
     use_env: bool,
 }
 
@@ -52,6 +57,10 @@ impl Default for Config {
             program: None,
             metadata: BTreeMap::new(),
             run_files: Vec::new(),
+            #[cfg(feature = "otlp")]
+            otlp: None,
+            #[cfg(feature = "otlp")]
+            service_name: None,
             use_env: true,
         }
     }
@@ -138,6 +147,45 @@ impl Config {
         self
     }
 
+    /// Also exports every recorded call (full mode) as an OTLP span to the OpenTelemetry
+    /// collector at `endpoint` (`http://host:port`; `/v1/traces` is added), over OTLP/HTTP with
+    /// protobuf. Overridden by `TIMED_OTLP_ENDPOINT`. A collector that is down or slow never
+    /// holds up the program: see the README's "OpenTelemetry out".
+    #[cfg(feature = "otlp")]
+    pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Config {
+        self.otlp = Some(crate::otlp::OtlpSettings {
+            endpoint: endpoint.into(),
+            service_name: None,
+        });
+        self
+    }
+
+    /// The `service.name` the exported spans carry (default: the executable's name).
+    #[cfg(feature = "otlp")]
+    pub fn service_name(mut self, name: impl Into<String>) -> Config {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// The export's settings, checked: `None` when not exporting.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn otlp_settings(&self) -> Result<Option<crate::otlp::OtlpSettings>, Error> {
+        let Some(otlp) = &self.otlp else {
+            return Ok(None);
+        };
+        let endpoint = otlp.endpoint.trim();
+        let address = endpoint.strip_prefix("http://").unwrap_or_default();
+        if address.is_empty() || address.starts_with('/') {
+            return Err(Error::InvalidOtlpEndpoint {
+                endpoint: otlp.endpoint.clone(),
+            });
+        }
+        Ok(Some(crate::otlp::OtlpSettings {
+            endpoint: endpoint.to_owned(),
+            service_name: self.service_name.clone(),
+        }))
+    }
+
     /// Makes the configuration final: environment variables no longer override it.
     pub fn ignore_env(mut self) -> Config {
         self.use_env = false;
@@ -166,6 +214,17 @@ impl Config {
                 expected: "a whole number of milliseconds",
             })?;
             self = self.flush_interval(Duration::from_millis(ms));
+        }
+        if let Some(value) = env_var("TIMED_OTLP_ENDPOINT") {
+            #[cfg(feature = "otlp")]
+            {
+                self = self.otlp_endpoint(value.trim());
+            }
+            #[cfg(not(feature = "otlp"))]
+            eprintln!(
+                "timed-runtime: TIMED_OTLP_ENDPOINT={value:?} is ignored: this program was built \
+                 without the runtime's `otlp` feature"
+            );
         }
         if let Some(value) = env_var("TIMED_CLOCK") {
             self.clock = Some(match value.trim() {

@@ -62,6 +62,12 @@ pub enum Error {
     /// The background writer thread could not be started.
     #[error("cannot start the timing writer thread")]
     SpawnWriter(#[source] io::Error),
+    /// The OTLP endpoint is not an `http://host:port` address.
+    #[error("OTLP endpoint {endpoint:?} is not valid: expected http://host:port")]
+    InvalidOtlpEndpoint { endpoint: String },
+    /// The OTLP exporter's thread could not be started.
+    #[error("cannot start the OTLP exporter thread")]
+    SpawnExporter(#[source] io::Error),
 }
 
 /// An error and its causes, joined by `: `: how the runtime prints an error itself.

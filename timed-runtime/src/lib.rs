@@ -50,9 +50,14 @@ mod histogram;
 mod hooks;
 mod local;
 mod manifest;
+#[cfg(feature = "otlp")]
+mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_export;
 mod output;
 mod record;
 mod ring;
+mod root;
 mod row;
 mod run;
 pub mod runs;
@@ -65,6 +70,8 @@ mod stats;
 mod summary;
 mod thread;
 mod timestamp;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 mod writer;
 
 pub use clock::ClockKind;
@@ -79,6 +86,8 @@ pub use site::{Site, sites};
 pub use snapshot::{OperationStats, histogram_relative_error, snapshot};
 pub use state::Mode;
 pub use timed_macros::timed;
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TimedLayer;
 
 /// Starts recording with the defaults (full mode into `logs/`), as overridden by the
 /// environment. See [`Config`].

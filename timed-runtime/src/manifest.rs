@@ -80,11 +80,20 @@ struct ManifestJson<'a> {
 
 impl RunFacts {
     /// The manifest's text: pretty JSON, a newline at the end.
+    /// `opened_later`: files of the run created after it started (the log and summary of a
+    /// component first met while recording, a `tracing` span's crate), listed after the others.
     pub(crate) fn render(
         &self,
         metadata: &BTreeMap<String, Value>,
         ending: Option<&Ending>,
+        opened_later: &[String],
     ) -> Result<Vec<u8>, serde_json::Error> {
+        let mut files = self.files.clone();
+        for name in opened_later {
+            if !files.contains(name) {
+                files.push(name.clone());
+            }
+        }
         let json = ManifestJson {
             id: &self.id,
             program: &self.program,
@@ -98,7 +107,7 @@ impl RunFacts {
             timing_mode: self.timing_mode.as_str(),
             clock: self.clock.as_str(),
             metadata,
-            files: &self.files,
+            files: &files,
         };
         let mut text = serde_json::to_vec_pretty(&json)?;
         text.push(b'\n');
@@ -110,8 +119,9 @@ impl RunFacts {
         &self,
         metadata: &BTreeMap<String, Value>,
         ending: Option<&Ending>,
+        opened_later: &[String],
     ) -> Result<(), Error> {
-        self.render(metadata, ending)
+        self.render(metadata, ending, opened_later)
             .map_err(std::io::Error::from)
             .and_then(|text| write_atomically(&self.path, &text))
             .map_err(|source| Error::Write {
@@ -223,7 +233,7 @@ mod tests {
     #[test]
     fn the_manifest_lists_its_fields_in_order_and_ends_when_told() {
         let metadata = BTreeMap::from([("settings".to_owned(), json!({"envs": 256}))]);
-        let going = String::from_utf8(facts().render(&metadata, None).unwrap()).unwrap();
+        let going = String::from_utf8(facts().render(&metadata, None, &[]).unwrap()).unwrap();
         assert_eq!(
             going,
             r#"{
@@ -259,7 +269,8 @@ mod tests {
             duration_s: 292.530865,
         };
         let ended: Value =
-            serde_json::from_slice(&facts().render(&metadata, Some(&ending)).unwrap()).unwrap();
+            serde_json::from_slice(&facts().render(&metadata, Some(&ending), &[]).unwrap())
+                .unwrap();
         assert_eq!(ended["ended_at"], "2026-12-01T20:23:01.654321Z");
         assert_eq!(ended["duration_s"], 292.530865);
     }

@@ -73,6 +73,28 @@ impl Output {
         Ok(output)
     }
 
+    /// The output of a component whose log could not be opened while recording: its rows are
+    /// counted as lost, and the error reported with them.
+    pub(crate) fn failed(component: &str, dir: &std::path::Path, error: &Error) -> Output {
+        let path = |suffix: &str| match error {
+            Error::Open { path, .. } | Error::Write { path, .. } => path.clone(),
+            _ => dir.join(format!("{component}{suffix}")),
+        };
+        Output {
+            component: component.to_owned(),
+            log_path: path("_timing.log"),
+            summary_path: dir.join(format!("{component}_timing_summary.json")),
+            file: None,
+            buffer: Vec::new(),
+            pending_rows: 0,
+            rows_written: 0,
+            rows_lost: 0,
+            write_errors: 1,
+            last_error: Some(crate::error::ErrorChain(error).to_string()),
+            torn: false,
+        }
+    }
+
     /// Hands the buffered rows to the OS. A failed write loses the rows it did not complete
     /// (counted), never the program: the buffer is cleared either way so memory stays bounded on
     /// a failing disk. A row torn by a failure is closed with a newline at the next successful

@@ -18,7 +18,7 @@ use crate::runs::KeptRun;
 use crate::shared::{self, RunRecord, SessionShared};
 use crate::site::site_table;
 use crate::state::{self, Mode};
-use crate::writer::Writer;
+use crate::writer::{OpenOutput, Writer};
 
 /// Generations of sessions in this process, counting from 1.
 static GENERATIONS: AtomicU64 = AtomicU64::new(0);
@@ -186,7 +186,6 @@ fn start(config: Config) -> Result<Session, Error> {
     if current.is_some() {
         return Err(Error::AlreadyInitialized);
     }
-    let sites = site_table();
     let clock = clock::calibrate(config.clock);
     hooks::install();
     let paths = if config.mode == Mode::Off {
@@ -202,7 +201,7 @@ fn start(config: Config) -> Result<Session, Error> {
         .collect();
     let run = run::begin(&config, clock, own_files)?;
     if let Some(facts) = &run.manifest {
-        facts.write(&run.metadata, None)?;
+        facts.write(&run.metadata, None, &[])?;
     }
     let outputs = paths
         .into_iter()
@@ -210,7 +209,15 @@ fn start(config: Config) -> Result<Session, Error> {
             Output::open(component, log_path, summary_path, config.append)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let writer = Writer::new(outputs, sites, Epoch::now());
+    #[allow(unused_mut)]
+    let mut writer = Writer::new(outputs, output_opener(&config), Epoch::now());
+    #[cfg(feature = "otlp")]
+    if let Some(otlp) = config.otlp_settings()?
+        && config.mode == Mode::Full
+    {
+        let consumer = crate::otlp::OtlpConsumer::start(&otlp).map_err(Error::SpawnExporter)?;
+        writer.export_to(consumer);
+    }
     let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let shared = Arc::new(SessionShared::new(
         generation,
@@ -263,6 +270,19 @@ fn output_paths(config: &Config) -> Result<Vec<(&str, PathBuf, PathBuf)>, Error>
             Ok((component, log_path, summary_path))
         })
         .collect()
+}
+
+/// Opens the log of a component first met while recording, as `open_outputs` would have.
+fn output_opener(config: &Config) -> OpenOutput {
+    let config = config.clone();
+    Box::new(move |component| {
+        let opened = config
+            .output_paths(component)
+            .and_then(|(log_path, summary_path)| {
+                Output::open(component, log_path, summary_path, config.append)
+            });
+        opened.unwrap_or_else(|error| Output::failed(component, &config.dir, &error))
+    })
 }
 
 /// The background writer: drains when woken (a producer's ring is a quarter full, a thread

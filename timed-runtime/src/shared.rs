@@ -18,7 +18,8 @@ use serde_json::Value;
 use crate::clock::ClockKind;
 use crate::error::Error;
 use crate::manifest::{Ending, RunFacts};
-use crate::site::site_table;
+use crate::output::Output;
+use crate::site::{site_count, site_table};
 use crate::state::Mode;
 use crate::stats::Stats;
 use crate::summary::{self, SessionFacts, SummaryInput};
@@ -190,13 +191,25 @@ impl SessionShared {
         lock(&self.metadata).clone()
     }
 
-    /// Rewrites the manifest, saying the run ended now when `ended`.
-    fn write_manifest(&self, metadata: &BTreeMap<String, Value>, ended: bool) -> Result<(), Error> {
+    /// Rewrites the manifest, saying the run ended now when `ended`; `outputs` are the logs
+    /// and summaries open now, some of which may have been created after the start.
+    fn write_manifest(
+        &self,
+        metadata: &BTreeMap<String, Value>,
+        ended: bool,
+        outputs: &[Output],
+    ) -> Result<(), Error> {
         let Some(facts) = &self.manifest else {
             return Ok(());
         };
         let ending = ended.then(|| Ending::now(facts, unix_now_ns()));
-        facts.write(metadata, ending.as_ref())
+        let files: Vec<String> = outputs
+            .iter()
+            .flat_map(|output| [&output.log_path, &output.summary_path])
+            .filter_map(|path| path.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        facts.write(metadata, ending.as_ref(), &files)
     }
 
     /// Adds the calling thread to the session: its rings or statistics tables, which the writer
@@ -204,12 +217,7 @@ impl SessionShared {
     pub(crate) fn register_thread(&self) -> Arc<ThreadShared> {
         let index = self.next_thread_index.fetch_add(1, Ordering::Relaxed);
         let name = std::thread::current().name().map(str::to_owned);
-        let thread = Arc::new(ThreadShared::new(
-            index,
-            name,
-            self.mode,
-            site_table().len(),
-        ));
+        let thread = Arc::new(ThreadShared::new(index, name, self.mode));
         lock(&self.threads).push(Arc::clone(&thread));
         thread
     }
@@ -240,16 +248,6 @@ impl SessionShared {
         writer: &mut Writer,
         with_summaries: bool,
     ) -> Result<(), Error> {
-        self.flush_ending(writer, with_summaries, false)
-    }
-
-    /// `flush_locked`; the manifest says the run ended when `ended`.
-    fn flush_ending(
-        &self,
-        writer: &mut Writer,
-        with_summaries: bool,
-        ended: bool,
-    ) -> Result<(), Error> {
         let exited = writer.drain(&self.threads());
         if !exited.is_empty() {
             lock(&self.threads)
@@ -259,7 +257,7 @@ impl SessionShared {
             .write_files()
             .map_err(|(path, source)| Error::Write { path, source });
         let summaries = if with_summaries {
-            self.write_summaries(writer, ended)
+            self.write_summaries(writer, false)
         } else {
             Ok(())
         };
@@ -268,25 +266,28 @@ impl SessionShared {
 
     /// Writes the summaries, then the manifest (saying the run ended when `ended`).
     fn write_summaries(&self, writer: &mut Writer, ended: bool) -> Result<(), Error> {
-        let stats = writer.merged_stats(&self.threads());
+        let sites = site_table();
+        writer.cover(&sites);
+        let stats = writer.merged_stats(&self.threads(), sites.len());
         let metadata = self.metadata();
         let facts = SessionFacts {
             mode: self.mode,
             clock: self.clock,
             elapsed: self.started.elapsed(),
             now_unix_ns: unix_now_ns(),
+            otlp: writer.otlp_counts(),
         };
         let written = summary::write_summaries(&SummaryInput {
             facts,
             run_id: &self.run_id,
             metadata: &metadata,
-            sites: site_table(),
+            sites: &sites,
             stats: &stats,
             outputs: &writer.outputs,
             thread_names: &writer.thread_names,
         });
         writer.changed = false;
-        written.and(self.write_manifest(&metadata, ended))
+        written.and(self.write_manifest(&metadata, ended, &writer.outputs))
     }
 
     /// Every site's statistics, after taking in everything recorded so far (which also writes
@@ -297,12 +298,12 @@ impl SessionShared {
             // A failed write is counted in its output and reported by the next flush.
             let _ = self.flush_locked(&mut writer, false);
         }
-        writer.merged_stats(&self.threads())
+        writer.merged_stats(&self.threads(), site_count())
     }
 
     pub(crate) fn flush(&self) -> Result<(), Error> {
         if self.mode == Mode::Off {
-            return self.write_manifest(&self.metadata(), false);
+            return self.write_manifest(&self.metadata(), false, &[]);
         }
         let mut writer = self.lock_writer();
         self.flush_locked(&mut writer, true)
@@ -314,7 +315,7 @@ impl SessionShared {
         if self.mode == Mode::Off {
             if last {
                 // Best effort on the way out.
-                let _ = self.write_manifest(&self.metadata(), true);
+                let _ = self.write_manifest(&self.metadata(), true, &[]);
             }
             return;
         }
@@ -322,10 +323,12 @@ impl SessionShared {
         loop {
             if let Some(mut writer) = try_lock(&self.writer) {
                 // Best effort on the way out: failures are counted in the outputs.
-                let _ = self.flush_ending(&mut writer, true, last);
                 if last {
+                    let _ = self.flush_final(&mut writer);
                     self.accepting.store(false, Ordering::Release);
                     writer.close_files();
+                } else {
+                    let _ = self.flush_locked(&mut writer, true);
                 }
                 return;
             }
@@ -341,13 +344,27 @@ impl SessionShared {
     pub(crate) fn flush_last(&self) -> Result<(), Error> {
         let mut writer = self.lock_writer();
         let result = if self.mode == Mode::Off {
-            self.write_manifest(&self.metadata(), true)
+            self.write_manifest(&self.metadata(), true, &[])
         } else {
-            self.flush_ending(&mut writer, true, true)
+            self.flush_final(&mut writer)
         };
         self.accepting.store(false, Ordering::Release);
         writer.close_files();
         result
+    }
+
+    /// The last flush: the logs, then the end of the export (a bounded wait), then the
+    /// summaries with the export's final counters.
+    fn flush_final(&self, writer: &mut Writer) -> Result<(), Error> {
+        let logs = self.flush_locked(writer, false);
+        if let Some((url, otlp)) = writer.finish_export() {
+            eprintln!(
+                "timed-runtime: OTLP export to {url}: {} spans exported, {} dropped, {} failed \
+                 requests",
+                otlp.exported, otlp.dropped, otlp.errors
+            );
+        }
+        logs.and(self.write_summaries(writer, true))
     }
 
     /// One line per log that lost rows.

@@ -24,6 +24,20 @@ pub(crate) struct SessionFacts {
     pub elapsed: Duration,
     /// When the summaries are written.
     pub now_unix_ns: u64,
+    /// The OTLP export's counters, when calls are exported.
+    pub otlp: Option<OtlpCounts>,
+}
+
+/// What became of the spans exported over OTLP, process-wide.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OtlpCounts {
+    /// Taken by the collector.
+    pub exported: u64,
+    /// Given up: the queue was full, the retries ran out, the collector refused them, or the
+    /// session ended before they could be sent.
+    pub dropped: u64,
+    /// Requests that failed (each failed attempt counts).
+    pub errors: u64,
 }
 
 /// What the summaries are made of: statistics by site index (as `sites`), and the names of the
@@ -56,6 +70,12 @@ struct ComponentSummary<'a> {
     rows_written: u64,
     rows_lost: u64,
     write_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_exported: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_dropped: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_errors: Option<u64>,
     threads: BTreeMap<String, Option<&'a str>>,
     metadata: &'a BTreeMap<String, serde_json::Value>,
     operations: BTreeMap<&'static str, OperationSummary>,
@@ -163,6 +183,9 @@ pub(crate) fn write_summaries(input: &SummaryInput<'_>) -> Result<(), Error> {
             rows_written: output.rows_written,
             rows_lost: output.rows_lost,
             write_errors: output.write_errors,
+            otlp_exported: input.facts.otlp.map(|otlp| otlp.exported),
+            otlp_dropped: input.facts.otlp.map(|otlp| otlp.dropped),
+            otlp_errors: input.facts.otlp.map(|otlp| otlp.errors),
             threads: threads.clone(),
             metadata: input.metadata,
             operations: operations

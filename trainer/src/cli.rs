@@ -110,6 +110,10 @@ pub struct TrainArgs {
     /// Seconds between status lines when stdout is not a terminal (no progress bar).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub status_every: f64,
+    /// Also send every timed call as an OTLP span to this OpenTelemetry collector
+    /// (`http://host:port`).
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
 }
 
 impl TrainArgs {
@@ -134,6 +138,7 @@ impl TrainArgs {
             eval_games: count(self.eval_games),
             report: !self.no_report,
             status_every: self.status_every,
+            otlp_endpoint: self.otlp,
         }
     }
 }
@@ -371,6 +376,8 @@ mod tests {
             "--eval-games",
             "0",
             "--no-report",
+            "--otlp",
+            "http://collector:4318",
             "--status-every",
             "2.5",
         ]);
@@ -395,6 +402,7 @@ mod tests {
                 eval_games: 0,
                 report: false,
                 status_every: 2.5,
+                otlp_endpoint: Some("http://collector:4318".into()),
             }
         );
         assert_eq!(settings.validate(), Ok(()));

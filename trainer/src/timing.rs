@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
-use timed_runtime::{Config, Mode, Session};
+use timed_runtime::{Config, Mode};
 
 /// What the timing runtime records during a run (`timed_runtime::Mode`, as settings name it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,10 +44,6 @@ pub fn session_config(mode: Mode, dir: &Path) -> Config {
         .dir(dir)
         .component(PPO_COMPONENT, "ppo_training", "ppo")
         .component(MANAGER_COMPONENT, "training_manager", "training_manager")
-}
-
-pub fn start_session(mode: Mode, dir: &Path) -> Result<Session, timed_runtime::Error> {
-    session_config(mode, dir).init()
 }
 
 /// One instrumented function.

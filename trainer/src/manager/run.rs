@@ -44,11 +44,15 @@ pub fn run_training(
     settings.validate()?;
     refuse_one_directory_for_both(settings)?;
     let started = Instant::now();
-    let session = timing::session_config(settings.timing_mode.into(), &settings.log_dir)
+    let mut config = timing::session_config(settings.timing_mode.into(), &settings.log_dir)
         .run_file(METRICS_FILE)
         .run_file(analyzer::export::json::REPORT_FILE)
-        .run_file(analyzer::export::html::VISUALIZATIONS_DIR)
-        .init()?;
+        .run_file(analyzer::export::html::VISUALIZATIONS_DIR);
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        // `TIMED_OTLP_ENDPOINT` still overrides it.
+        config = config.otlp_endpoint(endpoint).service_name(timing::PROGRAM);
+    }
+    let session = config.init()?;
     let mut resume = match &settings.resume {
         Some(path) => Some(Resume {
             path: path.clone(),

@@ -63,6 +63,8 @@ pub struct TrainSettings {
     pub report: bool,
     /// Seconds between status lines when stdout is not a terminal.
     pub status_every: f64,
+    /// The OpenTelemetry collector (`http://host:port`) every timed call is also sent to.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for TrainSettings {
@@ -86,6 +88,7 @@ impl Default for TrainSettings {
             eval_games: 1000,
             report: true,
             status_every: 10.0,
+            otlp_endpoint: None,
         }
     }
 }
@@ -190,6 +193,7 @@ mod tests {
             eval_games: 0,
             report: false,
             status_every: 2.5,
+            otlp_endpoint: None,
         };
         assert_eq!(settings, expected);
         assert_eq!(settings.validate(), Ok(()));
