@@ -2,6 +2,7 @@
 //! modes, cross-component coordination, thread imbalance and recommendations.
 
 pub mod bottlenecks;
+pub mod call_paths;
 pub mod call_tree;
 pub mod chart_data;
 pub mod clusters;
@@ -54,6 +55,13 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
         &total_ns,
         &thread_names,
     );
+    let call_tree = call_paths::call_paths(&call_paths::PathInputs {
+        tree: &tree,
+        sampled_fraction: dataset.callgraph.fraction(),
+        waiting_by_call: &waiting.by_call,
+        keys: &dataset.table.keys,
+        ops: &dataset.table.ops,
+    });
     let components =
         components::build_components(&dataset, &stats, options.exact_sample_cap, &waiting.by_key);
     let run_basis_ms = components::run_basis_ms(&components);
@@ -125,6 +133,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
         recommendations,
         components,
         cross_component,
+        call_tree,
         waiting: waiting.operations,
         trends,
         modes,

@@ -2,7 +2,10 @@
 //! console summary, the JSON report, the SVG charts and the HTML page. A new rendering (a
 //! comparison of two runs, a trace export) is a module beside these.
 
+pub mod chart;
 pub mod console;
+pub mod flamegraph;
+pub mod folded;
 pub mod html;
 pub mod json;
 pub mod output;

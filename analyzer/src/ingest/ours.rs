@@ -516,6 +516,7 @@ fn record_row(
         thread: row.thread,
         start_ns: row.start_ns,
         duration_ns: row.duration_ns,
+        self_ns: row.self_ns,
     });
     out.rows += 1;
 }
