@@ -116,3 +116,36 @@ fn a_sampled_call_graph_still_sums_exactly() {
         }
     }
 }
+
+#[test]
+fn the_command_writes_stacks_folded_into_the_log_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["ppo_training_timing.log", "training_manager_timing.log"] {
+        std::fs::copy(
+            Path::new("tests/fixtures/ours").join(file),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_analyzer"))
+        .args(["export", "--format", "folded", "--logs"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = dir.path().join("stacks.folded");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "folded stacks: {} (778.60ms of self time)\n",
+            path.display()
+        )
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(folded_sum(&text), logged_self_ns(dir.path()));
+    assert_eq!(text.lines().count(), 7);
+}

@@ -27,7 +27,8 @@ use crate::report::{AnalyzerVersion, Report, StatisticsMethod};
 use crate::stats::distribution::Method;
 use crate::stats::histogram::RELATIVE_ERROR;
 
-fn now_utc() -> String {
+/// The current time, UTC, `...Z` (the reports' `timestamp`).
+pub fn now_utc() -> String {
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_micros() as i64);
