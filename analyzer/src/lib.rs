@@ -24,6 +24,7 @@ pub mod options;
 pub mod report;
 pub mod runs;
 pub mod stats;
+pub mod trace;
 pub mod units;
 pub mod workers;
 

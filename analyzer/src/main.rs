@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use analyzer::compare::{CompareOptions, compare, read_run};
 use analyzer::export::{
-    compare_console, compare_html, compare_json, console, folded, html, json, runs_console,
+    chrome, compare_console, compare_html, compare_json, console, folded, html, json, runs_console,
 };
 use analyzer::runs::{self, RunDir};
+use analyzer::trace::TraceWindow;
 use analyzer::{Options, SeverityThresholds, analyze_dir};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -120,6 +121,8 @@ struct CompareArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// The Chrome Trace Event format, for Perfetto's UI and chrome://tracing.
+    Chrome,
     /// Folded stacks (`component;outer;inner self_ns`) for inferno, flamegraph.pl, speedscope.
     Folded,
 }
@@ -132,10 +135,19 @@ struct ExportArgs {
     /// Directory holding the *_timing.log files.
     #[arg(long, default_value = "logs")]
     logs: PathBuf,
-    /// The file to write (default: LOGS/stacks.folded).
+    /// The file to write (default: LOGS/trace.json, LOGS/stacks.folded).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads reading and analysing (0: one per core).
+    /// Chrome: leave out the calls that end before this many seconds into the run.
+    #[arg(long)]
+    from: Option<f64>,
+    /// Chrome: leave out the calls that start this many seconds into the run or later.
+    #[arg(long)]
+    to: Option<f64>,
+    /// Chrome: write at most this many calls and events (the logs are read in time order).
+    #[arg(long)]
+    max_events: Option<u64>,
+    /// Folded: worker threads reading and analysing (0: one per core).
     #[arg(long, default_value_t = 0)]
     threads: usize,
 }
@@ -217,6 +229,16 @@ fn compare_runs(args: CompareArgs) -> Result<ExitCode, analyzer::Error> {
 
 fn export(args: ExportArgs) -> Result<ExitCode, analyzer::Error> {
     match args.format {
+        Format::Chrome => {
+            let path = args.out.unwrap_or_else(|| chrome::default_path(&args.logs));
+            let window = TraceWindow {
+                from_s: args.from,
+                to_s: args.to,
+                max_events: args.max_events,
+            };
+            let summary = chrome::write(&args.logs, &path, window)?;
+            eprintln!("{}", chrome::describe(&path, &summary));
+        }
         Format::Folded => {
             let options = Options {
                 threads: args.threads,

@@ -3,6 +3,7 @@
 //! comparison of two runs, a trace export) is a module beside these.
 
 pub mod chart;
+pub mod chrome;
 pub mod compare_console;
 pub mod compare_html;
 pub mod compare_json;

@@ -29,6 +29,9 @@ pub struct LegacyRow<'a> {
     pub phase: &'a [u8],
     /// Present on END rows.
     pub duration_ns: Option<u64>,
+    /// The rest of the line after the duration (not read by the analysis; the trace export
+    /// shows it).
+    pub details: &'a [u8],
 }
 
 type Fault = (ProblemKind, String);
@@ -36,7 +39,7 @@ type Fault = (ProblemKind, String);
 /// Parses the row at `row_start` (the scanner must not have passed it); returns the row and
 /// the start of the next line.
 #[inline(always)]
-fn parse_row<'a>(
+pub fn parse_row<'a>(
     buf: &'a [u8],
     scan: &mut Structurals,
     clock: &mut TimestampCache,
@@ -68,6 +71,11 @@ fn parse_row<'a>(
         ));
     }
     let duration_end = if found == 4 { commas[3] } else { line_end };
+    let details = if found == 4 {
+        &buf[commas[3] + 1..line_end.max(commas[3] + 1)]
+    } else {
+        &[][..]
+    };
     let timestamp = &buf[row_start..commas[0]];
     let operation = &buf[commas[0] + 1..commas[1]];
     let phase = &buf[commas[1] + 1..commas[2]];
@@ -135,6 +143,7 @@ fn parse_row<'a>(
             name,
             phase,
             duration_ns,
+            details,
         },
         next,
     ))
@@ -261,6 +270,7 @@ mod tests {
         assert_eq!(row.name, b"update_policy");
         assert_eq!(row.phase, b"training");
         assert_eq!(row.duration_ns, Some(245_670_000));
+        assert_eq!(row.details, b"updates=8, policy_loss=0.1234");
         assert_eq!(row.timestamp_us, 1_705_314_645_123_456);
         assert_eq!(next, text.len() - 4);
     }

@@ -11,6 +11,7 @@ pub mod nesting;
 pub mod numbers;
 pub mod ours;
 pub mod problems;
+pub mod rows;
 pub mod scan;
 pub mod split;
 pub mod summary_json;

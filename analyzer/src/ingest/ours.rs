@@ -62,6 +62,8 @@ pub struct OurRow<'a> {
     pub timestamp: &'a [u8],
     pub operation: Text<'a>,
     pub phase: Text<'a>,
+    /// Not read by the analysis; the trace export shows it.
+    pub details: Text<'a>,
     pub component: Text<'a>,
     pub duration_ns: u64,
     pub thread: u32,
@@ -133,6 +135,9 @@ pub struct RowParser<'a> {
     scan: Structurals<'a>,
     /// Reused for every row rather than initialised per row.
     fields: [Field; FIELDS],
+    /// A row ran into the end of the buffer: read through a window of a file, it may go on
+    /// past it.
+    touched_end: bool,
 }
 
 impl<'a> RowParser<'a> {
@@ -141,7 +146,14 @@ impl<'a> RowParser<'a> {
             buf,
             scan: Structurals::new(buf, position),
             fields: [Field::default(); FIELDS],
+            touched_end: false,
         }
+    }
+
+    /// Whether a row parsed so far ran into the end of the buffer (its last field, or a
+    /// quoted field never closed, ends there).
+    pub fn touched_end(&self) -> bool {
+        self.touched_end
     }
 
     pub fn seek(&mut self, position: usize) {
@@ -172,7 +184,10 @@ impl<'a> RowParser<'a> {
                         };
                         (field(field_start, at), terminator)
                     }
-                    None => (field(field_start, self.buf.len()), Terminator::End),
+                    None => {
+                        self.touched_end = true;
+                        (field(field_start, self.buf.len()), Terminator::End)
+                    }
                 }
             } else {
                 self.quoted_field(field_start, &mut inner_newlines)?
@@ -214,7 +229,10 @@ impl<'a> RowParser<'a> {
         };
         let mut escaped = false;
         loop {
-            let at = self.scan.next_position().ok_or_else(unterminated)?;
+            let Some(at) = self.scan.next_position() else {
+                self.touched_end = true;
+                return Err(unterminated());
+            };
             if at == start {
                 continue;
             }
@@ -250,7 +268,10 @@ impl<'a> RowParser<'a> {
         after: usize,
     ) -> Result<(Field, Terminator), Fault> {
         match self.buf.get(after) {
-            None => Ok((content, Terminator::End)),
+            None => {
+                self.touched_end = true;
+                Ok((content, Terminator::End))
+            }
             Some(b',') => {
                 self.scan.next_position();
                 Ok((content, Terminator::Comma(after)))
@@ -388,6 +409,7 @@ fn convert<'a>(buf: &'a [u8], fields: &[Field; FIELDS]) -> Result<OurRow<'a>, Fa
         timestamp,
         operation: text(1),
         phase: text(2),
+        details: text(4),
         component: text(5),
         duration_ns,
         thread,
@@ -571,6 +593,29 @@ mod tests {
         assert_eq!(row.parent_id, 0);
         assert_eq!(row.status, Status::Panicked);
         assert_eq!(row.duration_ns, 245_670_001);
+        let mut scratch = Vec::new();
+        assert_eq!(row.details.bytes(&mut scratch), b"a=1, b=\"x\"\nc=2");
+    }
+
+    #[test]
+    fn a_row_cut_by_the_end_of_the_buffer_says_so() {
+        let mut whole = RowParser::new(ROW.as_bytes(), 0);
+        assert!(whole.parse_row(0).is_ok());
+        assert!(!whole.touched_end());
+        // Without its line end the last field runs to the end of the buffer.
+        let cut = &ROW[..ROW.len() - 1];
+        let mut parser = RowParser::new(cut.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_ok());
+        assert!(parser.touched_end());
+        // A quoted field still open at the end: more may follow in the file.
+        let open = "2026-11-25T03:15:32Z,op,p,1,\"a\nb";
+        let mut parser = RowParser::new(open.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_err());
+        assert!(parser.touched_end());
+        let short = "2026-11-25T03:15:32Z,op,p,1,\"a\"";
+        let mut parser = RowParser::new(short.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_err());
+        assert!(parser.touched_end());
     }
 
     #[test]
