@@ -28,8 +28,8 @@ pub enum Error {
     /// A reader thread panicked on bytes `start..end` of a log: the report would lack them.
     ReaderPanicked {
         path: PathBuf,
-        start: usize,
-        end: usize,
+        start: u64,
+        end: u64,
         message: String,
     },
     /// The analysis of one operation panicked (`stage`: what it was computing).

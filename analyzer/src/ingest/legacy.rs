@@ -5,11 +5,12 @@
 //! Written by hand for the reasons and with the benchmark given in `ours.rs`
 //! (`cargo bench -p analyzer` (benches/report_vs_pandas.rs), the original's format).
 
-use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, walk_rows};
+use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowFormat, RowRead, RowReader, walk_rows};
 use super::nesting::LegacyNesting;
 use super::numbers::{TimestampCache, parse_ms_as_ns};
 use super::problems::{ProblemKind, excerpt};
 use super::scan::Structurals;
+use super::source::LogSource;
 use crate::stats::accumulator::{Call, Status};
 
 pub const HEADER: &str = "timestamp,operation,phase,duration_ms,details";
@@ -149,27 +150,62 @@ pub fn parse_row<'a>(
     ))
 }
 
-/// Parses every line that starts in `[start, end)`.
-pub fn parse_chunk(buf: &[u8], start: usize, end: usize, context: &ChunkContext) -> ChunkOutput {
+/// Parses every line that starts in `[start, end)` of `source`.
+pub fn parse_chunk(
+    source: &LogSource,
+    start: u64,
+    end: u64,
+    context: &ChunkContext,
+) -> ChunkOutput {
     let mut out = ChunkOutput::new(context);
-    let mut reader = LegacyReader {
-        buf,
-        scan: Structurals::new(buf, start),
+    let mut format = LegacyFormat {
         clock: TimestampCache::default(),
         nesting: LegacyNesting::default(),
         context,
     };
-    walk_rows(buf, start, end, context, &mut out, &mut reader);
-    out.legacy = Some(reader.nesting);
+    walk_rows(source, start, end, context, &mut out, &mut format);
+    out.legacy = Some(format.nesting);
     out
 }
 
-struct LegacyReader<'a, 'c> {
-    buf: &'a [u8],
-    scan: Structurals<'a>,
+/// What outlives a window: the calls still open (nesting) and the timestamp cache.
+struct LegacyFormat<'c> {
     clock: TimestampCache,
     nesting: LegacyNesting,
     context: &'c ChunkContext<'c>,
+}
+
+impl RowFormat for LegacyFormat<'_> {
+    type Fault = Fault;
+    type Reader<'w>
+        = LegacyReader<'w>
+    where
+        Self: 'w;
+
+    fn reader<'w>(
+        &'w mut self,
+        window: &'w [u8],
+        position: usize,
+        at_eof: bool,
+    ) -> LegacyReader<'w> {
+        LegacyReader {
+            buf: window,
+            scan: Structurals::new(window, position),
+            clock: &mut self.clock,
+            nesting: &mut self.nesting,
+            context: self.context,
+            at_eof,
+        }
+    }
+}
+
+struct LegacyReader<'w> {
+    buf: &'w [u8],
+    scan: Structurals<'w>,
+    clock: &'w mut TimestampCache,
+    nesting: &'w mut LegacyNesting,
+    context: &'w ChunkContext<'w>,
+    at_eof: bool,
 }
 
 impl RowFault for Fault {
@@ -182,7 +218,7 @@ impl RowFault for Fault {
     }
 }
 
-impl RowReader for LegacyReader<'_, '_> {
+impl RowReader for LegacyReader<'_> {
     type Fault = Fault;
 
     #[inline(always)]
@@ -191,16 +227,29 @@ impl RowReader for LegacyReader<'_, '_> {
     }
 
     #[inline(always)]
-    fn read_row(
-        &mut self,
-        out: &mut ChunkOutput,
-        position: usize,
-        line: u64,
-    ) -> Result<(usize, u64), Fault> {
-        let (row, next) = parse_row(self.buf, &mut self.scan, &mut self.clock, position)?;
-        record_row(out, &mut self.nesting, &row, line, self.context);
-        Ok((next, 0))
+    fn read_row(&mut self, out: &mut ChunkOutput, position: usize, line: u64) -> RowRead<Fault> {
+        match parse_row(self.buf, &mut self.scan, self.clock, position) {
+            Ok((row, next)) => {
+                // No line end before the window's: the line goes on in the file.
+                if !self.at_eof && next == self.buf.len() && self.buf.last() != Some(&b'\n') {
+                    return RowRead::More;
+                }
+                record_row(out, self.nesting, &row, line, self.context);
+                RowRead::Row {
+                    next,
+                    inner_newlines: 0,
+                }
+            }
+            Err(fault) => {
+                if !self.at_eof && memchr::memchr(b'\n', &self.buf[position..]).is_none() {
+                    return RowRead::More;
+                }
+                RowRead::Fault(fault)
+            }
+        }
     }
+
+    fn finish(self) {}
 }
 
 fn record_row(

@@ -13,6 +13,7 @@ pub mod ours;
 pub mod problems;
 pub mod rows;
 pub mod scan;
+pub mod source;
 pub mod split;
 pub mod summary_json;
 
