@@ -87,8 +87,11 @@ pub fn overlay(operation: &OperationComparison) -> Result<String, Error> {
             format_ratio(operation.median_ratio),
             format_interval(operation)
         );
-        let low = bins.first().map_or(1e-3, |bin| bin.0);
-        let high = bins.last().map_or(1.0, |bin| bin.0).max(low * 1.01);
+        // The axis is log10 of the duration, drawn linear: labelled at any span, even one
+        // within a decade, where a log axis finds no round values to label.
+        let low = bins.first().map_or(-3.0, |bin| bin.0.log10());
+        let high = bins.last().map_or(0.0, |bin| bin.0.log10()).max(low + 0.01);
+        let margin = (high - low) * 0.08;
         let top = bins
             .iter()
             .map(|&(_, base, new)| base.max(new))
@@ -99,13 +102,14 @@ pub fn overlay(operation: &OperationComparison) -> Result<String, Error> {
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(55)
-            .build_cartesian_2d((low / 1.2..high * 1.2).log_scale(), 0.0..top * 1.1)
+            .build_cartesian_2d(low - margin..high + margin, 0.0..top * 1.1)
             .map_err(&fail)?;
         chart
             .configure_mesh()
             .x_desc("duration (log scale)")
             .y_desc("share of sampled calls")
-            .x_label_formatter(&|ms| format_ms(*ms))
+            .x_labels(8)
+            .x_label_formatter(&|log_ms| format_ms(10f64.powf(*log_ms)))
             .draw()
             .map_err(&fail)?;
         for (label, color, median, pick) in [
@@ -119,7 +123,7 @@ pub fn overlay(operation: &OperationComparison) -> Result<String, Error> {
         ] {
             chart
                 .draw_series(LineSeries::new(
-                    bins.iter().map(|bin| (bin.0, pick(bin))),
+                    bins.iter().map(|bin| (bin.0.log10(), pick(bin))),
                     color.stroke_width(2),
                 ))
                 .map_err(&fail)?
