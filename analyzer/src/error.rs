@@ -28,8 +28,8 @@ pub enum Error {
     /// A reader thread panicked on bytes `start..end` of a log: the report would lack them.
     ReaderPanicked {
         path: PathBuf,
-        start: usize,
-        end: usize,
+        start: u64,
+        end: u64,
         message: String,
     },
     /// The analysis of one operation panicked (`stage`: what it was computing).
@@ -40,6 +40,23 @@ pub enum Error {
         phase: String,
         message: String,
     },
+    /// An input file could not be read.
+    Read { path: PathBuf, source: io::Error },
+    /// A run manifest (`run.json`) is not valid JSON of the expected shape.
+    BadManifest {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    /// A run name that is neither `latest`, nor a kept run's id, nor a directory.
+    NoSuchRun {
+        name: String,
+        logs: PathBuf,
+        known: Vec<String>,
+    },
+    /// `compare` without runs named, and no kept run to compare the latest with.
+    NoPreviousRun(PathBuf),
+    /// Two runs compared without a single operation in common.
+    NoCommonOperations { base: PathBuf, new: PathBuf },
 }
 
 impl fmt::Display for Error {
@@ -78,6 +95,33 @@ impl fmt::Display for Error {
                 f,
                 "the {stage} of {component}/{operation} ({phase}) panicked: {message}"
             ),
+            Error::Read { path, .. } => write!(f, "cannot read {}", path.display()),
+            Error::BadManifest { path, .. } => {
+                write!(f, "cannot read the run manifest {}", path.display())
+            }
+            Error::NoSuchRun { name, logs, known } => {
+                write!(
+                    f,
+                    "no run {name}: neither a directory nor a run id under {}",
+                    logs.join("runs").display()
+                )?;
+                if known.is_empty() {
+                    write!(f, " (no kept runs)")
+                } else {
+                    write!(f, " (kept runs: {})", known.join(", "))
+                }
+            }
+            Error::NoPreviousRun(logs) => write!(
+                f,
+                "no earlier run under {} to compare the latest with",
+                logs.join("runs").display()
+            ),
+            Error::NoCommonOperations { base, new } => write!(
+                f,
+                "{} and {} have no operation in common: nothing to compare",
+                base.display(),
+                new.display()
+            ),
         }
     }
 }
@@ -85,7 +129,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::ListDirectory { source, .. } | Error::Write { source, .. } => Some(source),
+            Error::ListDirectory { source, .. }
+            | Error::Write { source, .. }
+            | Error::Read { source, .. } => Some(source),
+            Error::BadManifest { source, .. } => Some(source),
             Error::ThreadPool { source, .. } => Some(source),
             _ => None,
         }

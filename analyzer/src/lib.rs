@@ -16,12 +16,15 @@
 //! ```
 
 pub mod analysis;
+pub mod compare;
 pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod options;
 pub mod report;
+pub mod runs;
 pub mod stats;
+pub mod trace;
 pub mod units;
 pub mod workers;
 

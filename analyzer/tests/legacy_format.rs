@@ -205,10 +205,7 @@ fn parallel_chunks_give_the_same_result_as_one_pass() {
     let size = std::fs::metadata(dir.path().join("ppo_training_timing.log"))
         .unwrap()
         .len();
-    assert!(
-        size > analyzer::ingest::split::PARALLEL_MIN_BYTES as u64,
-        "{size}"
-    );
+    assert!(size > analyzer::ingest::split::PARALLEL_MIN_BYTES, "{size}");
     let one = analyze_dir(
         dir.path(),
         &Options {

@@ -1,8 +1,9 @@
 //! Random bytes and random mutations of valid logs: the readers never panic, and every row
 //! that survived intact still counts.
 
-use analyzer::ingest::chunk::{ChunkContext, ChunkOutput};
+use analyzer::ingest::chunk::{ChunkContext, ChunkOutput, WINDOW};
 use analyzer::ingest::detect::LogFormat;
+use analyzer::ingest::source::LogSource;
 use analyzer::ingest::split::parse_split;
 use analyzer::ingest::{legacy, ours};
 use analyzer::stats::accumulator::Limits;
@@ -15,9 +16,13 @@ const CONTEXT: ChunkContext = ChunkContext {
         timeline_cap: 16,
     },
     callgraph_budget: 64,
-    release_pages: false,
+    window: WINDOW,
     inject_panic: None,
 };
+
+fn source(bytes: &[u8]) -> LogSource {
+    LogSource::from_bytes(bytes.to_vec())
+}
 
 fn our_row(index: usize, details: &str) -> String {
     let quoted = if details.contains([',', '"', '\n']) {
@@ -88,8 +93,9 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
         for format in [LogFormat::Ours, LogFormat::Legacy] {
-            let outputs = parse_split(format, &bytes, &[cut], &CONTEXT).unwrap();
-            prop_assert_eq!(outputs.last().map_or(bytes.len(), |o| o.ended_at), bytes.len());
+            let outputs = parse_split(format, &source(&bytes), &[cut as u64], &CONTEXT).unwrap();
+            let len = bytes.len() as u64;
+            prop_assert_eq!(outputs.last().map_or(len, |o| o.ended_at), len);
         }
         let _ = ours::is_row(&bytes);
         let _ = legacy::is_row(&bytes);
@@ -114,10 +120,12 @@ proptest! {
             }
         }
         let format = if legacy_format { LogFormat::Legacy } else { LogFormat::Ours };
-        let whole = parse_split(format, &text, &[], &CONTEXT).unwrap();
+        let whole = parse_split(format, &source(&text), &[], &CONTEXT).unwrap();
         prop_assert_eq!(good_rows(&whole), valid);
-        // Split anywhere: the same rows, lines and problems.
-        let split = parse_split(format, &text, &[cut], &CONTEXT).unwrap();
+        // Split anywhere, and read through windows of a few bytes: the same rows, lines and
+        // problems.
+        let small_windows = ChunkContext { window: 1 + cut % 50, ..CONTEXT };
+        let split = parse_split(format, &source(&text), &[cut as u64], &small_windows).unwrap();
         prop_assert_eq!(good_rows(&split), valid);
         let lines_whole: u64 = whole.iter().map(|o| o.lines).sum();
         let lines_split: u64 = split.iter().map(|o| o.lines).sum();
@@ -149,8 +157,50 @@ proptest! {
         let text: Vec<u8> = rows.concat();
         let intact = mutated.iter().filter(|&&m| !m).count() as u64;
         let format = if legacy_format { LogFormat::Legacy } else { LogFormat::Ours };
-        let good = good_rows(&parse_split(format, &text, &[], &CONTEXT).unwrap());
+        let good = good_rows(&parse_split(format, &source(&text), &[], &CONTEXT).unwrap());
         prop_assert!(good >= intact, "{good} < {intact}");
         prop_assert!(good <= count as u64);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A log read through windows of a few bytes reads exactly as through one window: the
+    /// same rows, lines, problems (with their lines and messages), operations and extent.
+    #[test]
+    fn small_windows_read_like_one_window(
+        lines in proptest::collection::vec((0u8..4, details(), garbage_line()), 1..30),
+        window in 1usize..64,
+        legacy_format in any::<bool>(),
+    ) {
+        let mut text = Vec::new();
+        for (index, (kind, details, garbage)) in lines.iter().enumerate() {
+            match kind {
+                0 => text.extend_from_slice(garbage),
+                1 => text.extend_from_slice(b"timestamp,operation,phase,duration_ms,details"),
+                _ => {
+                    let row = if legacy_format { legacy_row(index, details) } else { our_row(index, details) };
+                    text.extend_from_slice(row.trim_end_matches('\n').as_bytes());
+                }
+            }
+            if index + 1 < lines.len() || *kind == 3 {
+                text.push(b'\n');
+            }
+        }
+        let format = if legacy_format { LogFormat::Legacy } else { LogFormat::Ours };
+        let one = &parse_split(format, &source(&text), &[], &CONTEXT).unwrap()[0];
+        let small = ChunkContext { window, ..CONTEXT };
+        let many = &parse_split(format, &source(&text), &[], &small).unwrap()[0];
+        prop_assert_eq!(
+            (many.rows, many.lines, many.header_lines, many.ended_at),
+            (one.rows, one.lines, one.header_lines, one.ended_at)
+        );
+        prop_assert_eq!(&many.problems, &one.problems);
+        prop_assert_eq!(many.interner.keys(), one.interner.keys());
+        prop_assert_eq!(
+            (many.first_start_us, many.last_end_us),
+            (one.first_start_us, one.last_end_us)
+        );
     }
 }

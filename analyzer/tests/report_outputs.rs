@@ -213,6 +213,7 @@ fn charts_and_page_are_well_formed_and_self_contained() {
             "duration_distribution.svg",
             "durations_over_run.svg",
             "phase_breakdown.svg",
+            "flamegraph.svg",
             "report.html"
         ]
     );
@@ -230,7 +231,30 @@ fn charts_and_page_are_well_formed_and_self_contained() {
             path.display()
         );
     }
-    let html = std::fs::read_to_string(&written[4]).unwrap();
+    // inferno's flame graph: a document type, its script (zoom, search), a frame per path.
+    let flame = std::fs::read_to_string(&written[4]).unwrap();
+    let document = roxmltree::Document::parse_with_options(
+        &flame,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(document.root_element().tag_name().name(), "svg");
+    assert!(flame.contains("<script"));
+    let titles: Vec<&str> = document
+        .descendants()
+        .filter(|node| node.tag_name().name() == "title")
+        .filter_map(|node| node.text())
+        .collect();
+    assert!(
+        titles
+            .iter()
+            .any(|title| title.starts_with("training_iteration (")),
+        "{titles:?}"
+    );
+    let html = std::fs::read_to_string(&written[5]).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     let page = roxmltree::Document::parse_with_options(
         &html,
@@ -241,11 +265,13 @@ fn charts_and_page_are_well_formed_and_self_contained() {
     )
     .unwrap();
     assert_eq!(page.root_element().tag_name().name(), "html");
+    let is_svg = |node: &roxmltree::Node| node.tag_name().name() == "svg";
+    // Drawings, not counting the flame graph's inner <svg> of frames.
     let svgs = page
         .descendants()
-        .filter(|node| node.tag_name().name() == "svg")
+        .filter(|node| is_svg(node) && !node.ancestors().skip(1).any(|up| is_svg(&up)))
         .count();
-    assert_eq!(svgs, 4);
+    assert_eq!(svgs, 5);
     let tables = page
         .descendants()
         .filter(|node| node.tag_name().name() == "table")

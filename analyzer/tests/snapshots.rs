@@ -43,9 +43,9 @@ fn assert_page_is_markers_plus_drawings(report: &Report, page: &str, with_marker
     let mut expected = with_markers.to_string();
     for chart in charts(report).unwrap() {
         let marker = format!("<svg id=\"{}\"/>", chart.file_name);
-        let drawing = &chart.svg[chart.svg.find("<svg").unwrap()..];
+        let drawing = html::inline_svg(&chart.svg);
         assert_eq!(expected.matches(&marker).count(), 1, "{marker}");
-        expected = expected.replace(&marker, drawing);
+        expected = expected.replace(&marker, &drawing);
     }
     assert_eq!(page, expected);
 }

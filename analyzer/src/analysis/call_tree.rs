@@ -160,6 +160,7 @@ mod tests {
             thread: 1,
             start_ns: 0,
             duration_ns: 1,
+            self_ns: 1,
         }
     }
 

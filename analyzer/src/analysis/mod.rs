@@ -2,6 +2,7 @@
 //! modes, cross-component coordination, thread imbalance and recommendations.
 
 pub mod bottlenecks;
+pub mod call_paths;
 pub mod call_tree;
 pub mod chart_data;
 pub mod clusters;
@@ -25,7 +26,8 @@ use crate::report::{AnalyzerVersion, Report, StatisticsMethod};
 use crate::stats::distribution::Method;
 use crate::stats::histogram::RELATIVE_ERROR;
 
-fn now_utc() -> String {
+/// The current time, UTC, `...Z` (the reports' `timestamp`).
+pub fn now_utc() -> String {
     let micros = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_micros() as i64);
@@ -59,6 +61,13 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
         &total_ns,
         &thread_names,
     );
+    let call_tree = call_paths::call_paths(&call_paths::PathInputs {
+        tree: &tree,
+        sampled_fraction: dataset.callgraph.fraction(),
+        waiting_by_call: &waiting.by_call,
+        keys: &dataset.table.keys,
+        ops: &dataset.table.ops,
+    });
     let components =
         components::build_components(&dataset, &stats, options.exact_sample_cap, &waiting.by_key);
     let run_basis_ms = components::run_basis_ms(&components);
@@ -127,6 +136,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
         recommendations,
         components,
         cross_component,
+        call_tree,
         waiting: waiting.operations,
         trends,
         modes,

@@ -6,11 +6,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::chart::{Chart, write_chart};
 use super::output::{create_dir, write_file};
-use super::svg::{Chart, charts, write_chart};
+use super::svg::charts;
 use crate::error::Error;
-use crate::report::Report;
-use crate::units::{format_ms, format_share};
+use crate::report::{PathValue, Report};
+use crate::units::{format_ms, format_ns, format_share};
 
 /// The folder the charts and the page go to, under the output directory.
 pub const VISUALIZATIONS_DIR: &str = "visualizations";
@@ -32,11 +33,84 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The SVG document without its XML declaration, ready to inline.
-fn inline_svg(svg: &str) -> &str {
-    match svg.find("<svg") {
+/// The SVG document ready to inline: without its XML declaration and document type, and
+/// without scripts (the page runs none; the flame graph's file keeps its own).
+pub fn inline_svg(svg: &str) -> String {
+    let mut rest = match svg.find("<svg") {
         Some(start) => &svg[start..],
         None => svg,
+    };
+    let mut out = String::with_capacity(rest.len());
+    while let Some(start) = rest.find("<script") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start..].find("</script>") {
+            Some(end) => &rest[start + end + "</script>".len()..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out.replace(" onload=\"init(evt)\"", "")
+}
+
+/// Call-tree paths shown at most; the folded stacks hold every one.
+pub const CALL_TREE_ROWS: usize = 300;
+
+fn call_tree_section(out: &mut String, report: &Report) {
+    let tree = &report.call_tree;
+    out.push_str("<h2>Call tree</h2>\n");
+    if tree.paths.is_empty() {
+        out.push_str("<p>No calls.</p>\n");
+        return;
+    }
+    let sampled = if tree.sampled_fraction < 1.0 {
+        format!(
+            " Paths from a sample of {} of the run's time blocks; each operation's exact figures are shared out over its paths.",
+            format_share(tree.sampled_fraction)
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "<p>Total, self and waiting time per call path (self time adds up to {} over the run).{}</p>",
+        escape(&format_ns(tree.value_total_ns as f64)),
+        escape(&sampled)
+    );
+    out.push_str("<table class=\"tree\"><thead><tr>");
+    for header in ["path", "phase", "calls", "total", "self", "waiting"] {
+        let _ = write!(out, "<th>{header}</th>");
+    }
+    out.push_str("</tr></thead><tbody>");
+    for path in tree.paths.iter().take(CALL_TREE_ROWS) {
+        let _ = write!(
+            out,
+            "<tr><td title=\"{}\" style=\"padding-left:{}em\">{}</td>",
+            escape(&path.frames.join(";")),
+            path.depth(),
+            escape(path.frames.last().map_or("", String::as_str))
+        );
+        let cells = [
+            path.phase.clone(),
+            path.calls.to_string(),
+            format_ms(path.total_ms),
+            match path.value {
+                PathValue::SelfTime => format_ms(path.self_ms),
+                PathValue::TotalTime => "n/a".to_string(),
+            },
+            path.waiting_ms.map_or("n/a".to_string(), format_ms),
+        ];
+        for cell in cells {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>\n");
+    if tree.paths.len() > CALL_TREE_ROWS {
+        let _ = writeln!(
+            out,
+            "<p>{} more paths in the folded stacks (analyzer export --format folded).</p>",
+            tree.paths.len() - CALL_TREE_ROWS
+        );
     }
 }
 
@@ -60,7 +134,8 @@ const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width
 table{border-collapse:collapse;margin:1em 0;font-size:13px}\
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#eee}\
 td:nth-child(n+3){font-variant-numeric:tabular-nums}.chart{margin:1.5em 0}\
-.high{color:#b00}.medium{color:#a60}.low{color:#555}";
+.high{color:#b00}.medium{color:#a60}.low{color:#555}\
+.tree td:first-child{white-space:nowrap}";
 
 /// The page, with `charts` inlined.
 pub fn render(report: &Report, charts: &[Chart]) -> String {
@@ -128,6 +203,7 @@ pub fn render(report: &Report, charts: &[Chart]) -> String {
             inline_svg(&chart.svg)
         );
     }
+    call_tree_section(&mut out, report);
     for component in &report.components {
         let _ = writeln!(out, "<h2>{}</h2>", escape(&component.name));
         let _ = writeln!(
@@ -277,5 +353,11 @@ mod tests {
             "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;"
         );
         assert_eq!(inline_svg("<?xml version=\"1.0\"?>\n<svg x>"), "<svg x>");
+        assert_eq!(
+            inline_svg(
+                "<!DOCTYPE svg><svg onload=\"init(evt)\" x><script a><![CDATA[f()]]></script><g/><script>x</script></svg>"
+            ),
+            "<svg x><g/></svg>"
+        );
     }
 }

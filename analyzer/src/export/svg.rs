@@ -2,12 +2,13 @@
 //! distribution and the durations over the run of the costliest operations, and the phase
 //! breakdown.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::output::write_file;
+pub use super::chart::{Chart, write_chart};
+use super::flamegraph;
 use crate::error::Error;
 use crate::report::Report;
 use crate::units::format_ms;
@@ -36,13 +37,6 @@ type DrawResult = Result<(), String>;
 
 fn text_error<E: std::fmt::Debug>(error: E) -> String {
     format!("{error:?}")
-}
-
-/// A chart drawn into a string.
-pub struct Chart {
-    pub file_name: &'static str,
-    pub title: &'static str,
-    pub svg: String,
 }
 
 fn draw(
@@ -279,18 +273,14 @@ fn timeline(report: &Report) -> Result<Chart, Error> {
     })
 }
 
-/// Every chart, drawn in memory.
+/// Every chart, drawn in memory; the flame graph (when the run has time to draw) last.
 pub fn charts(report: &Report) -> Result<Vec<Chart>, Error> {
-    Ok(vec![
+    let mut charts = vec![
         time_share(report)?,
         distribution(report)?,
         timeline(report)?,
         phases(report)?,
-    ])
-}
-
-pub fn write_chart(dir: &Path, chart: &Chart) -> Result<PathBuf, Error> {
-    let path = dir.join(chart.file_name);
-    write_file(&path, &chart.svg)?;
-    Ok(path)
+    ];
+    charts.extend(flamegraph::chart(report)?);
+    Ok(charts)
 }

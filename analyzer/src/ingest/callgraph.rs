@@ -38,6 +38,8 @@ pub struct CallRecord {
     pub thread: u32,
     pub start_ns: u64,
     pub duration_ns: u64,
+    /// The logged self time (duration minus the direct children on the call's own thread).
+    pub self_ns: i64,
 }
 
 impl CallRecord {
@@ -189,6 +191,7 @@ pub(crate) fn test_call(
         thread,
         start_ns,
         duration_ns: end_ns - start_ns,
+        self_ns: (end_ns - start_ns) as i64,
     }
 }
 
@@ -212,6 +215,7 @@ mod tests {
             thread,
             start_ns,
             duration_ns,
+            self_ns: duration_ns as i64,
         }
     }
 

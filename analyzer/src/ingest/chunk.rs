@@ -5,6 +5,7 @@ use super::callgraph::{CallGraphSample, CallRecord};
 use super::interner::Interner;
 use super::nesting::LegacyNesting;
 use super::problems::{ProblemKind, ProblemLog};
+use super::source::LogSource;
 use crate::stats::accumulator::{Call, Limits, OpAccumulator};
 
 /// Settings shared by every chunk of a run.
@@ -14,57 +15,16 @@ pub struct ChunkContext<'a> {
     pub stem: &'a [u8],
     pub limits: Limits,
     pub callgraph_budget: usize,
-    /// The buffer is a read-only file mapping whose parsed pages may be handed back to the
-    /// kernel (never set for heap buffers: dropping their pages would zero them).
-    pub release_pages: bool,
+    /// Bytes read at once ([`WINDOW`]); a row longer than that widens the window for it.
+    pub window: usize,
     /// The chunk whose reader panics ([`crate::options::InjectedPanic::ReaderChunk`]).
     #[doc(hidden)]
     pub inject_panic: Option<usize>,
 }
 
-/// Bytes parsed between two hand-backs of mapped pages.
-const RELEASE_STEP: usize = 64 << 20;
-
-/// Hands parsed pages of a memory-mapped log back to the kernel as a chunk advances, so the
-/// resident set stays small on logs larger than RAM. Reading a dropped page again is still
-/// correct: it is reloaded from the file.
-pub struct PageRelease {
-    enabled: bool,
-    released: usize,
-}
-
-impl PageRelease {
-    pub fn new(context: &ChunkContext, start: usize) -> Self {
-        PageRelease {
-            enabled: context.release_pages,
-            released: start,
-        }
-    }
-
-    #[inline]
-    pub fn advance(&mut self, buf: &[u8], position: usize) {
-        if !self.enabled || position < self.released + RELEASE_STEP {
-            return;
-        }
-        const PAGE: usize = 4096;
-        let base = buf.as_ptr() as usize;
-        let from = (base + self.released).next_multiple_of(PAGE);
-        let to = (base + position) / PAGE * PAGE;
-        if to > from {
-            // SAFETY: `from..to` is whole pages inside `buf`: `released <= position <=
-            // buf.len()` (the walk only advances within its chunk), and both ends are rounded
-            // inwards to page boundaries. `release_pages` is set only for a read-only shared
-            // mapping of a file (`dataset::map_file`), never for heap memory, so MADV_DONTNEED
-            // loses no data: a later read of those bytes faults the file's pages back in, the
-            // same bytes as long as the file is not rewritten, which mapping it already
-            // assumes. The call writes no memory Rust can see; if it fails, the pages stay.
-            unsafe {
-                libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_DONTNEED);
-            }
-        }
-        self.released = position;
-    }
-}
+/// Bytes of a log read at once by each reader thread: the memory a reader holds, whatever
+/// the log's length.
+pub const WINDOW: usize = 8 << 20;
 
 /// Counts of one legacy event (`EVENT_x` rows) on a chunk's timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,8 +44,8 @@ pub struct ChunkOutput {
     pub header_lines: u64,
     /// Physical lines consumed, so the next chunk's line numbers can be shifted.
     pub lines: u64,
-    /// The byte position where the last row parsed here ended (the next chunk must start here).
-    pub ended_at: usize,
+    /// The file offset where the last row parsed here ended (the next chunk must start here).
+    pub ended_at: u64,
     pub callgraph: CallGraphSample,
     /// Wall-clock extent of the calls, microseconds since the epoch.
     pub first_start_us: i64,
@@ -170,76 +130,168 @@ pub trait RowFault {
     fn message(self, buf: &[u8]) -> String;
 }
 
-/// One log format's rows, as `walk_rows` hands them over.
+/// What a reader made of the row at a position.
+pub enum RowRead<F> {
+    /// A row, recorded: where the next row starts, and the line breaks it holds in quotes.
+    Row { next: usize, inner_newlines: u64 },
+    /// Not a row; nothing recorded.
+    Fault(F),
+    /// The row runs into the end of the window, and the file goes on: read it again from a
+    /// window that starts with it. Nothing recorded.
+    More,
+}
+
+/// One log format's rows in one window of the file, as `walk_rows` hands them over.
 pub trait RowReader {
     type Fault: RowFault;
     /// Restarts scanning at a line start, after a line the walk skipped.
     fn seek(&mut self, position: usize);
-    /// Parses the row at `position` (line `line` of the chunk) and records it into `out`.
-    /// Returns where the next row starts and how many line breaks the row holds in quotes.
+    /// Parses the row at `position` of the window (line `line` of the chunk) and records it
+    /// into `out`.
     fn read_row(
         &mut self,
         out: &mut ChunkOutput,
         position: usize,
         line: u64,
-    ) -> Result<(usize, u64), Self::Fault>;
+    ) -> RowRead<Self::Fault>;
+    /// The window is done with: keeps what must outlive it.
+    fn finish(self);
 }
 
-/// Walks the rows that start in `[start, end)`, whichever the format: blank lines and rows
-/// that do not parse are problems (a bad last line without a line end is a torn one), headers
-/// and banners are counted, and every other line goes to `reader`. Sets `out.lines` and
-/// `out.ended_at`.
-pub fn walk_rows<R: RowReader>(
-    buf: &[u8],
-    start: usize,
-    end: usize,
+/// A log format: a reader per window, and what outlives the windows (the original's nesting,
+/// a timestamp cache).
+pub trait RowFormat {
+    type Fault: RowFault;
+    type Reader<'w>: RowReader<Fault = Self::Fault>
+    where
+        Self: 'w;
+    /// A reader of `window` from `position`; `at_eof` when the window ends where the file
+    /// does (a row cut there is torn, not continued).
+    fn reader<'w>(
+        &'w mut self,
+        window: &'w [u8],
+        position: usize,
+        at_eof: bool,
+    ) -> Self::Reader<'w>;
+}
+
+/// Walks the rows that start in `[start, end)` of `source` (a row may run past `end`), a
+/// window at a time, whichever the format: blank lines and rows that do not parse are
+/// problems (a bad last line without a line end is a torn one), headers and banners are
+/// counted, and every other line goes to the format's reader. A row cut by a window's end
+/// is read again at the start of the next window (a row longer than the window doubles it).
+/// Sets `out.lines` and `out.ended_at`. A file cut short meanwhile ends the walk where it now
+/// ends; a read that fails is a problem at the line it stopped.
+pub fn walk_rows<F: RowFormat>(
+    source: &LogSource,
+    start: u64,
+    end: u64,
     context: &ChunkContext,
     out: &mut ChunkOutput,
-    reader: &mut R,
+    format: &mut F,
 ) {
-    let mut position = start;
+    let mut window = Vec::new();
+    let mut offset = start;
+    let mut size = context.window.max(1);
     let mut line = 1u64;
-    let mut pages = PageRelease::new(context, start);
-    while position < end {
-        pages.advance(buf, position);
+    while offset < end {
+        if let Err(error) = source.read_at(offset, size, &mut window) {
+            out.problem(line, ProblemKind::UnreadableFile, || {
+                format!("cannot read from byte {offset}: {error}")
+            });
+            break;
+        }
+        if window.is_empty() {
+            break;
+        }
+        let at_eof = window.len() < size;
+        let limit =
+            usize::try_from(end - offset).map_or(window.len(), |rest| rest.min(window.len()));
+        let reader = format.reader(&window, 0, at_eof);
+        let (position, more) = walk_window(&window, limit, at_eof, out, &mut line, reader);
+        offset += position as u64;
+        size = if more && position == 0 {
+            size.saturating_mul(2)
+        } else {
+            context.window.max(1)
+        };
+        if !more && at_eof {
+            break;
+        }
+    }
+    out.lines = line - 1;
+    out.ended_at = offset;
+}
+
+/// The rows of one window that start before `limit`; returns where it stopped, and whether
+/// it stopped at a row the window cuts.
+fn walk_window<R: RowReader>(
+    buf: &[u8],
+    limit: usize,
+    at_eof: bool,
+    out: &mut ChunkOutput,
+    line: &mut u64,
+    mut reader: R,
+) -> (usize, bool) {
+    let mut position = 0;
+    let mut more = false;
+    while position < limit {
         let rest = &buf[position..];
         if let Some(length) = blank_line_length(rest) {
-            out.problem(line, ProblemKind::BlankLine, || "blank line".to_string());
-            line += 1;
+            out.problem(*line, ProblemKind::BlankLine, || "blank line".to_string());
+            *line += 1;
             position += length;
             reader.seek(position);
             continue;
         }
         if is_header_or_banner(rest) {
+            let next = next_line(buf, position);
+            if next == buf.len() && !at_eof && buf.last() != Some(&b'\n') {
+                more = true;
+                break;
+            }
             out.header_lines += 1;
-            line += 1;
-            position = next_line(buf, position);
+            *line += 1;
+            position = next;
             reader.seek(position);
             continue;
         }
-        match reader.read_row(out, position, line) {
-            Ok((next, inner_newlines)) => {
-                line += 1 + inner_newlines;
+        match reader.read_row(out, position, *line) {
+            RowRead::Row {
+                next,
+                inner_newlines,
+            } => {
+                *line += 1 + inner_newlines;
                 position = next;
             }
-            Err(fault) => {
+            RowRead::More => {
+                more = true;
+                break;
+            }
+            RowRead::Fault(fault) => {
                 let next = next_line(buf, position);
-                if next == buf.len() && buf.last() != Some(&b'\n') {
-                    out.problem(line, ProblemKind::TornLastLine, || {
+                let cut = next == buf.len() && buf.last() != Some(&b'\n');
+                if cut && !at_eof {
+                    // The line goes on past the window: judge it whole.
+                    more = true;
+                    break;
+                }
+                if cut {
+                    out.problem(*line, ProblemKind::TornLastLine, || {
                         format!("no line end, and {}", fault.message(buf))
                     });
                 } else {
                     let kind = fault.kind();
-                    out.problem(line, kind, || fault.message(buf));
+                    out.problem(*line, kind, || fault.message(buf));
                 }
-                line += 1;
+                *line += 1;
                 position = next;
                 reader.seek(position);
             }
         }
     }
-    out.lines = line - 1;
-    out.ended_at = position;
+    reader.finish();
+    (position, more)
 }
 
 /// The position just after the line that starts at `from` (after its `\n`, or the end).

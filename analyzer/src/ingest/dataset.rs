@@ -1,21 +1,20 @@
-//! Reads each log (memory-mapped, parsed in parallel chunks) and merges the chunks, then the
-//! files, into one dataset keyed by (component, operation, phase).
+//! Reads each log (in parallel chunks, each read a window at a time) and merges the chunks,
+//! then the files, into one dataset keyed by (component, operation, phase).
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use memmap2::Mmap;
 use serde::Serialize;
 
 use super::callgraph::CallGraphSample;
-use super::chunk::{ChunkContext, ChunkOutput, EventTally};
+use super::chunk::{ChunkContext, ChunkOutput, EventTally, WINDOW};
 use super::detect::{LogFormat, detect};
 use super::discover::stem;
 use super::interner::OpKey;
 use super::nesting::NestingJoin;
 use super::problems::{ProblemKind, ProblemLog};
 use super::process::Process;
+use super::source::LogSource;
 use super::split::parse_parallel;
 use super::summary_json::SummaryFile;
 use crate::error::Error;
@@ -229,21 +228,28 @@ impl LogFile {
     }
 }
 
+/// Bytes read from a log's start to tell its format (a header, or 20 rows to sniff).
+const HEAD_BYTES: usize = 1 << 20;
+
 fn read_log(path: &Path, options: &Options) -> Result<FileData, Error> {
     let mut file = LogFile::new(path, LogFormat::Empty);
     let stem = file.stem.clone();
     let callgraph = CallGraphSample::new(options.call_graph_budget);
-    let map = match map_file(path) {
-        Ok(map) => map,
+    let mut head = Vec::new();
+    let source = LogSource::open(path).and_then(|source| {
+        source.read_at(0, HEAD_BYTES, &mut head)?;
+        Ok(source)
+    });
+    let source = match source {
+        Ok(source) => source,
         Err(error) => {
             file.problems
                 .record(0, ProblemKind::UnreadableFile, || error.to_string());
             return Ok((file, OpTable::default(), Vec::new(), callgraph));
         }
     };
-    let buf: &[u8] = map.as_deref().unwrap_or(&[]);
-    file.bytes = buf.len() as u64;
-    let (format, header_missing) = detect(buf);
+    file.bytes = source.len();
+    let (format, header_missing) = detect(&head);
     file.format = format;
     if format == LogFormat::Empty {
         return Ok((file, OpTable::default(), Vec::new(), callgraph));
@@ -262,42 +268,25 @@ fn read_log(path: &Path, options: &Options) -> Result<FileData, Error> {
         stem: stem.as_bytes(),
         limits: options.limits(),
         callgraph_budget: options.call_graph_budget,
-        release_pages: true,
+        window: WINDOW,
         inject_panic: match options.inject_panic {
             Some(InjectedPanic::ReaderChunk(chunk)) => Some(chunk),
             _ => None,
         },
     };
-    let outputs =
-        parse_parallel(format, buf, rayon::current_num_threads(), &context).map_err(|failure| {
-            Error::ReaderPanicked {
-                path: path.to_path_buf(),
-                start: failure.start,
-                end: failure.end,
-                message: failure.message,
-            }
-        })?;
+    let outputs = parse_parallel(format, &source, rayon::current_num_threads(), &context).map_err(
+        |failure| Error::ReaderPanicked {
+            path: path.to_path_buf(),
+            start: failure.start,
+            end: failure.end,
+            message: failure.message,
+        },
+    )?;
     let (table, events, callgraph) = merge_chunks(&mut file, outputs, options.limits(), callgraph);
     Ok((file, table, events, callgraph))
 }
 
-fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
-    let handle = File::open(path)?;
-    if handle.metadata()?.len() == 0 {
-        return Ok(None);
-    }
-    // SAFETY: the mapped bytes must not change while the slice over them is borrowed, i.e.
-    // no process may rewrite or truncate the log while it is read (truncation would even
-    // fault the reader with SIGBUS). That holds for the logs the analyzer is given: finished
-    // runs (the trainer analyses its logs after its writer has stopped). A writer still
-    // appending is harmless: the map covers the length at open. A log truncated while it is
-    // read (a new run starting in the same directory) is not guarded against; this function
-    // is the only place that maps a log, so a reader that tolerates it can replace it alone.
-    let map = unsafe { Mmap::map(&handle)? };
-    Ok(Some(map))
-}
-
-pub(crate) fn merge_chunks(
+fn merge_chunks(
     file: &mut LogFile,
     outputs: Vec<ChunkOutput>,
     limits: Limits,

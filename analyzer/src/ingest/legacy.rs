@@ -5,11 +5,12 @@
 //! Written by hand for the reasons and with the benchmark given in `ours.rs`
 //! (`cargo bench -p analyzer` (benches/report_vs_anchors.rs), the original's format).
 
-use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, walk_rows};
+use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowFormat, RowRead, RowReader, walk_rows};
 use super::nesting::LegacyNesting;
 use super::numbers::{TimestampCache, parse_ms_as_ns};
 use super::problems::{ProblemKind, excerpt};
 use super::scan::Structurals;
+use super::source::LogSource;
 use crate::stats::accumulator::{Call, Status};
 
 pub const HEADER: &str = "timestamp,operation,phase,duration_ms,details";
@@ -29,6 +30,9 @@ pub struct LegacyRow<'a> {
     pub phase: &'a [u8],
     /// Present on END rows.
     pub duration_ns: Option<u64>,
+    /// The rest of the line after the duration (not read by the analysis; the trace export
+    /// shows it).
+    pub details: &'a [u8],
 }
 
 type Fault = (ProblemKind, String);
@@ -36,7 +40,7 @@ type Fault = (ProblemKind, String);
 /// Parses the row at `row_start` (the scanner must not have passed it); returns the row and
 /// the start of the next line.
 #[inline(always)]
-fn parse_row<'a>(
+pub fn parse_row<'a>(
     buf: &'a [u8],
     scan: &mut Structurals,
     clock: &mut TimestampCache,
@@ -68,6 +72,11 @@ fn parse_row<'a>(
         ));
     }
     let duration_end = if found == 4 { commas[3] } else { line_end };
+    let details = if found == 4 {
+        &buf[commas[3] + 1..line_end.max(commas[3] + 1)]
+    } else {
+        &[][..]
+    };
     let timestamp = &buf[row_start..commas[0]];
     let operation = &buf[commas[0] + 1..commas[1]];
     let phase = &buf[commas[1] + 1..commas[2]];
@@ -135,32 +144,68 @@ fn parse_row<'a>(
             name,
             phase,
             duration_ns,
+            details,
         },
         next,
     ))
 }
 
-/// Parses every line that starts in `[start, end)`.
-pub fn parse_chunk(buf: &[u8], start: usize, end: usize, context: &ChunkContext) -> ChunkOutput {
+/// Parses every line that starts in `[start, end)` of `source`.
+pub fn parse_chunk(
+    source: &LogSource,
+    start: u64,
+    end: u64,
+    context: &ChunkContext,
+) -> ChunkOutput {
     let mut out = ChunkOutput::new(context);
-    let mut reader = LegacyReader {
-        buf,
-        scan: Structurals::new(buf, start),
+    let mut format = LegacyFormat {
         clock: TimestampCache::default(),
         nesting: LegacyNesting::default(),
         context,
     };
-    walk_rows(buf, start, end, context, &mut out, &mut reader);
-    out.legacy = Some(reader.nesting);
+    walk_rows(source, start, end, context, &mut out, &mut format);
+    out.legacy = Some(format.nesting);
     out
 }
 
-struct LegacyReader<'a, 'c> {
-    buf: &'a [u8],
-    scan: Structurals<'a>,
+/// What outlives a window: the calls still open (nesting) and the timestamp cache.
+struct LegacyFormat<'c> {
     clock: TimestampCache,
     nesting: LegacyNesting,
     context: &'c ChunkContext<'c>,
+}
+
+impl RowFormat for LegacyFormat<'_> {
+    type Fault = Fault;
+    type Reader<'w>
+        = LegacyReader<'w>
+    where
+        Self: 'w;
+
+    fn reader<'w>(
+        &'w mut self,
+        window: &'w [u8],
+        position: usize,
+        at_eof: bool,
+    ) -> LegacyReader<'w> {
+        LegacyReader {
+            buf: window,
+            scan: Structurals::new(window, position),
+            clock: &mut self.clock,
+            nesting: &mut self.nesting,
+            context: self.context,
+            at_eof,
+        }
+    }
+}
+
+struct LegacyReader<'w> {
+    buf: &'w [u8],
+    scan: Structurals<'w>,
+    clock: &'w mut TimestampCache,
+    nesting: &'w mut LegacyNesting,
+    context: &'w ChunkContext<'w>,
+    at_eof: bool,
 }
 
 impl RowFault for Fault {
@@ -173,7 +218,7 @@ impl RowFault for Fault {
     }
 }
 
-impl RowReader for LegacyReader<'_, '_> {
+impl RowReader for LegacyReader<'_> {
     type Fault = Fault;
 
     #[inline(always)]
@@ -182,16 +227,29 @@ impl RowReader for LegacyReader<'_, '_> {
     }
 
     #[inline(always)]
-    fn read_row(
-        &mut self,
-        out: &mut ChunkOutput,
-        position: usize,
-        line: u64,
-    ) -> Result<(usize, u64), Fault> {
-        let (row, next) = parse_row(self.buf, &mut self.scan, &mut self.clock, position)?;
-        record_row(out, &mut self.nesting, &row, line, self.context);
-        Ok((next, 0))
+    fn read_row(&mut self, out: &mut ChunkOutput, position: usize, line: u64) -> RowRead<Fault> {
+        match parse_row(self.buf, &mut self.scan, self.clock, position) {
+            Ok((row, next)) => {
+                // No line end before the window's: the line goes on in the file.
+                if !self.at_eof && next == self.buf.len() && self.buf.last() != Some(&b'\n') {
+                    return RowRead::More;
+                }
+                record_row(out, self.nesting, &row, line, self.context);
+                RowRead::Row {
+                    next,
+                    inner_newlines: 0,
+                }
+            }
+            Err(fault) => {
+                if !self.at_eof && memchr::memchr(b'\n', &self.buf[position..]).is_none() {
+                    return RowRead::More;
+                }
+                RowRead::Fault(fault)
+            }
+        }
     }
+
+    fn finish(self) {}
 }
 
 fn record_row(
@@ -261,6 +319,7 @@ mod tests {
         assert_eq!(row.name, b"update_policy");
         assert_eq!(row.phase, b"training");
         assert_eq!(row.duration_ns, Some(245_670_000));
+        assert_eq!(row.details, b"updates=8, policy_loss=0.1234");
         assert_eq!(row.timestamp_us, 1_705_314_645_123_456);
         assert_eq!(next, text.len() - 4);
     }

@@ -124,7 +124,7 @@ pub fn add_otlp_files(dataset: &mut Dataset, paths: &[PathBuf], options: &Option
             stem: stem.as_bytes(),
             limits,
             callgraph_budget: options.call_graph_budget,
-            release_pages: false,
+            window: super::chunk::WINDOW,
             inject_panic: None,
         };
         let mut out = ChunkOutput::new(&context);
@@ -165,6 +165,7 @@ pub fn add_otlp_files(dataset: &mut Dataset, paths: &[PathBuf], options: &Option
                 thread: place.thread,
                 start_ns,
                 duration_ns,
+                self_ns: self_ns as i64,
             });
             out.note_wall_clock(
                 (span.start_unix_ns / 1000) as i64,

@@ -3,16 +3,19 @@
 //! converted; `details` is skipped.
 //!
 //! Written by hand rather than with the `csv` crate because it is faster here: no record is
-//! copied (fields are byte ranges of the mapped log), only eight of twelve fields are
+//! copied (fields are byte ranges of the window read), only eight of twelve fields are
 //! converted, and the operation key is interned where it lies. The benchmark is
 //! `cargo bench -p analyzer` (benches/report_vs_anchors.rs), whose rows per second of the whole report this
 //! parser dominates (README "Speed").
 
 use super::callgraph::CallRecord;
-use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, next_line, walk_rows};
+use super::chunk::{
+    ChunkContext, ChunkOutput, RowFault, RowFormat, RowRead, RowReader, next_line, walk_rows,
+};
 use super::numbers::{is_plausible_timestamp, parse_ms_as_ns, parse_timestamp_us, parse_u64};
 use super::problems::{ProblemKind, excerpt};
 use super::scan::Structurals;
+use super::source::LogSource;
 use crate::stats::accumulator::{Call, Status};
 
 pub const HEADER: &str = "timestamp,operation,phase,duration_ms,details,component,thread,call_id,parent_id,self_ms,start_ns,status";
@@ -62,6 +65,8 @@ pub struct OurRow<'a> {
     pub timestamp: &'a [u8],
     pub operation: Text<'a>,
     pub phase: Text<'a>,
+    /// Not read by the analysis; the trace export shows it.
+    pub details: Text<'a>,
     pub component: Text<'a>,
     pub duration_ns: u64,
     pub thread: u32,
@@ -133,6 +138,9 @@ pub struct RowParser<'a> {
     scan: Structurals<'a>,
     /// Reused for every row rather than initialised per row.
     fields: [Field; FIELDS],
+    /// A row ran into the end of the buffer: read through a window of a file, it may go on
+    /// past it.
+    touched_end: bool,
 }
 
 impl<'a> RowParser<'a> {
@@ -141,7 +149,14 @@ impl<'a> RowParser<'a> {
             buf,
             scan: Structurals::new(buf, position),
             fields: [Field::default(); FIELDS],
+            touched_end: false,
         }
+    }
+
+    /// Whether a row parsed so far ran into the end of the buffer (its last field, or a
+    /// quoted field never closed, ends there).
+    pub fn touched_end(&self) -> bool {
+        self.touched_end
     }
 
     pub fn seek(&mut self, position: usize) {
@@ -172,7 +187,10 @@ impl<'a> RowParser<'a> {
                         };
                         (field(field_start, at), terminator)
                     }
-                    None => (field(field_start, self.buf.len()), Terminator::End),
+                    None => {
+                        self.touched_end = true;
+                        (field(field_start, self.buf.len()), Terminator::End)
+                    }
                 }
             } else {
                 self.quoted_field(field_start, &mut inner_newlines)?
@@ -214,7 +232,10 @@ impl<'a> RowParser<'a> {
         };
         let mut escaped = false;
         loop {
-            let at = self.scan.next_position().ok_or_else(unterminated)?;
+            let Some(at) = self.scan.next_position() else {
+                self.touched_end = true;
+                return Err(unterminated());
+            };
             if at == start {
                 continue;
             }
@@ -250,7 +271,10 @@ impl<'a> RowParser<'a> {
         after: usize,
     ) -> Result<(Field, Terminator), Fault> {
         match self.buf.get(after) {
-            None => Ok((content, Terminator::End)),
+            None => {
+                self.touched_end = true;
+                Ok((content, Terminator::End))
+            }
             Some(b',') => {
                 self.scan.next_position();
                 Ok((content, Terminator::Comma(after)))
@@ -263,11 +287,17 @@ impl<'a> RowParser<'a> {
                 self.scan.next_position();
                 Ok((content, Terminator::Newline(after + 1)))
             }
-            Some(_) => Err(Fault::new(
-                ProblemKind::StrayQuote,
-                FaultText::TextAfterQuote,
-                (0, 0),
-            )),
+            Some(byte) => {
+                // A `\r` last in the buffer may be half of a line end.
+                if *byte == b'\r' && after + 1 == self.buf.len() {
+                    self.touched_end = true;
+                }
+                Err(Fault::new(
+                    ProblemKind::StrayQuote,
+                    FaultText::TextAfterQuote,
+                    (0, 0),
+                ))
+            }
         }
     }
 }
@@ -388,6 +418,7 @@ fn convert<'a>(buf: &'a [u8], fields: &[Field; FIELDS]) -> Result<OurRow<'a>, Fa
         timestamp,
         operation: text(1),
         phase: text(2),
+        details: text(4),
         component: text(5),
         duration_ns,
         thread,
@@ -399,25 +430,57 @@ fn convert<'a>(buf: &'a [u8], fields: &[Field; FIELDS]) -> Result<OurRow<'a>, Fa
     })
 }
 
-/// Parses every row that starts in `[start, end)`; a row may run past `end`.
-pub fn parse_chunk(buf: &[u8], start: usize, end: usize, context: &ChunkContext) -> ChunkOutput {
+/// Parses every row that starts in `[start, end)` of `source`; a row may run past `end`.
+pub fn parse_chunk(
+    source: &LogSource,
+    start: u64,
+    end: u64,
+    context: &ChunkContext,
+) -> ChunkOutput {
     let mut out = ChunkOutput::new(context);
-    let mut reader = OurReader {
-        parser: RowParser::new(buf, start),
+    let mut format = OurFormat {
         scratch: [Vec::new(), Vec::new(), Vec::new()],
-        extent: WallClockExtent::default(),
+        extent: KeptExtent::default(),
         context,
     };
-    walk_rows(buf, start, end, context, &mut out, &mut reader);
-    reader.extent.apply(&mut out);
+    walk_rows(source, start, end, context, &mut out, &mut format);
+    format.extent.apply(&mut out);
     out
 }
 
-struct OurReader<'a, 'c> {
-    parser: RowParser<'a>,
+/// What outlives a window: buffers for unescaping names, the chunk's wall-clock extent.
+struct OurFormat<'c> {
     scratch: [Vec<u8>; 3],
-    extent: WallClockExtent<'a>,
+    extent: KeptExtent,
     context: &'c ChunkContext<'c>,
+}
+
+impl RowFormat for OurFormat<'_> {
+    type Fault = Fault;
+    type Reader<'w>
+        = OurReader<'w>
+    where
+        Self: 'w;
+
+    fn reader<'w>(&'w mut self, window: &'w [u8], position: usize, at_eof: bool) -> OurReader<'w> {
+        OurReader {
+            parser: RowParser::new(window, position),
+            scratch: &mut self.scratch,
+            extent: WallClockExtent::default(),
+            kept: &mut self.extent,
+            context: self.context,
+            at_eof,
+        }
+    }
+}
+
+struct OurReader<'w> {
+    parser: RowParser<'w>,
+    scratch: &'w mut [Vec<u8>; 3],
+    extent: WallClockExtent<'w>,
+    kept: &'w mut KeptExtent,
+    context: &'w ChunkContext<'w>,
+    at_eof: bool,
 }
 
 impl RowFault for Fault {
@@ -430,7 +493,7 @@ impl RowFault for Fault {
     }
 }
 
-impl RowReader for OurReader<'_, '_> {
+impl RowReader for OurReader<'_> {
     type Fault = Fault;
 
     #[inline(always)]
@@ -439,20 +502,31 @@ impl RowReader for OurReader<'_, '_> {
     }
 
     #[inline(always)]
-    fn read_row(
-        &mut self,
-        out: &mut ChunkOutput,
-        position: usize,
-        _line: u64,
-    ) -> Result<(usize, u64), Fault> {
-        let (row, next, inner_newlines) = self.parser.parse_row(position)?;
-        record_row(out, &row, self.context, &mut self.scratch);
-        self.extent.note(&row);
-        Ok((next, inner_newlines))
+    fn read_row(&mut self, out: &mut ChunkOutput, position: usize, _line: u64) -> RowRead<Fault> {
+        let parsed = self.parser.parse_row(position);
+        if !self.at_eof && self.parser.touched_end() {
+            return RowRead::More;
+        }
+        match parsed {
+            Ok((row, next, inner_newlines)) => {
+                record_row(out, &row, self.context, self.scratch);
+                self.extent.note(&row);
+                RowRead::Row {
+                    next,
+                    inner_newlines,
+                }
+            }
+            Err(fault) => RowRead::Fault(fault),
+        }
+    }
+
+    fn finish(self) {
+        self.kept.absorb(&self.extent);
     }
 }
 
-/// The rows that start first and end last; only their timestamps are converted.
+/// The rows that start first and end last in one window; only their timestamps are
+/// converted, and only at the end of the chunk.
 #[derive(Default)]
 struct WallClockExtent<'a> {
     first: Option<(u64, &'a [u8], u64)>,
@@ -470,12 +544,38 @@ impl<'a> WallClockExtent<'a> {
             self.last = Some((end, row.timestamp));
         }
     }
+}
+
+/// The same over a chunk's windows: each window's candidates, kept (copied) when they beat
+/// the earlier windows', so that the chunk's extent is the one a single window would give.
+#[derive(Default)]
+struct KeptExtent {
+    first: Option<(u64, Vec<u8>, u64)>,
+    last: Option<(u64, Vec<u8>)>,
+}
+
+impl KeptExtent {
+    fn absorb(&mut self, window: &WallClockExtent) {
+        if let Some((start, stamp, duration)) = window.first
+            && self.first.as_ref().is_none_or(|kept| start < kept.0)
+        {
+            self.first = Some((start, stamp.to_vec(), duration));
+        }
+        if let Some((end, stamp)) = window.last
+            && self.last.as_ref().is_none_or(|kept| end > kept.0)
+        {
+            self.last = Some((end, stamp.to_vec()));
+        }
+    }
 
     fn apply(&self, out: &mut ChunkOutput) {
-        let first = self.first.and_then(|(_, stamp, duration)| {
+        let first = self.first.as_ref().and_then(|(_, stamp, duration)| {
             Some(parse_timestamp_us(stamp)? - (duration / 1000) as i64)
         });
-        let last = self.last.and_then(|(_, stamp)| parse_timestamp_us(stamp));
+        let last = self
+            .last
+            .as_ref()
+            .and_then(|(_, stamp)| parse_timestamp_us(stamp));
         if let (Some(first), Some(last)) = (first, last) {
             out.note_wall_clock(first, last);
         }
@@ -516,6 +616,7 @@ fn record_row(
         thread: row.thread,
         start_ns: row.start_ns,
         duration_ns: row.duration_ns,
+        self_ns: row.self_ns,
     });
     out.rows += 1;
 }
@@ -570,6 +671,29 @@ mod tests {
         assert_eq!(row.parent_id, 0);
         assert_eq!(row.status, Status::Panicked);
         assert_eq!(row.duration_ns, 245_670_001);
+        let mut scratch = Vec::new();
+        assert_eq!(row.details.bytes(&mut scratch), b"a=1, b=\"x\"\nc=2");
+    }
+
+    #[test]
+    fn a_row_cut_by_the_end_of_the_buffer_says_so() {
+        let mut whole = RowParser::new(ROW.as_bytes(), 0);
+        assert!(whole.parse_row(0).is_ok());
+        assert!(!whole.touched_end());
+        // Without its line end the last field runs to the end of the buffer.
+        let cut = &ROW[..ROW.len() - 1];
+        let mut parser = RowParser::new(cut.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_ok());
+        assert!(parser.touched_end());
+        // A quoted field still open at the end: more may follow in the file.
+        let open = "2026-11-25T03:15:32Z,op,p,1,\"a\nb";
+        let mut parser = RowParser::new(open.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_err());
+        assert!(parser.touched_end());
+        let short = "2026-11-25T03:15:32Z,op,p,1,\"a\"";
+        let mut parser = RowParser::new(short.as_bytes(), 0);
+        assert!(parser.parse_row(0).is_err());
+        assert!(parser.touched_end());
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::manifest::read_manifest;
+
 /// Call ids of the log-directory process `p` (from 0) are `p << PROCESS_SHIFT | id`: our ids
 /// are dense from 1 per session, far below 2^48.
 pub const PROCESS_SHIFT: u32 = 48;
@@ -37,27 +39,15 @@ impl Process {
     /// The process whose logs are in `dir` (one process per input directory): its process id
     /// and host from the run manifest (`run.json`) when there is one.
     pub fn of_dir(dir: &Path, index: usize, thread_base: u32) -> Process {
-        let manifest = std::fs::read(dir.join("run.json"))
-            .ok()
-            .and_then(|text| serde_json::from_slice::<serde_json::Value>(&text).ok());
-        let field = |names: &[&str]| {
-            manifest.as_ref().and_then(|manifest| {
-                names.iter().find_map(|name| {
-                    manifest
-                        .get(*name)
-                        .or_else(|| manifest.get("process").and_then(|p| p.get(*name)))
-                        .filter(|value| !value.is_null())
-                })
-            })
-        };
+        // A manifest that cannot be read leaves the process unnamed; `analyzer runs` and
+        // `compare`, which need it, report it.
+        let manifest = read_manifest(dir).ok().flatten();
         Process {
             index,
             label: dir.display().to_string(),
             dir: Some(dir.to_path_buf()),
-            pid: field(&["pid", "process_id"]).and_then(serde_json::Value::as_u64),
-            host: field(&["host", "host_name", "hostname"])
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned),
+            pid: manifest.as_ref().and_then(|manifest| manifest.pid),
+            host: manifest.and_then(|manifest| manifest.host),
             service: None,
             thread_base,
             threads: 0,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
+use super::call_paths::CallTreeReport;
 use super::charts::ChartData;
 use super::components::{ComponentReport, OperationReport, PhaseReport};
 use super::coordination::{CrossComponentReport, OperationWaiting, ThreadImbalance};
@@ -40,6 +41,8 @@ pub struct Report {
     /// By name.
     pub components: Vec<ComponentReport>,
     pub cross_component: CrossComponentReport,
+    /// The call tree by path: the flame graph, the folded stacks and the call-tree table.
+    pub call_tree: CallTreeReport,
     /// Operations whose children run on other threads: how long their thread waits.
     pub waiting: Vec<OperationWaiting>,
     pub trends: Vec<Trend>,
@@ -104,6 +107,7 @@ pub struct Document<'a> {
     phase_breakdown: BTreeMap<&'a str, BTreeMap<&'a str, &'a PhaseReport>>,
     operation_breakdown: BTreeMap<&'a str, BTreeMap<String, &'a OperationReport>>,
     cross_component: &'a CrossComponentReport,
+    call_tree: &'a CallTreeReport,
     waiting: &'a [OperationWaiting],
     trends: &'a [Trend],
     outliers: &'a [OperationModes],
@@ -180,6 +184,7 @@ impl Report {
                 })
                 .collect(),
             cross_component: &self.cross_component,
+            call_tree: &self.call_tree,
             waiting: &self.waiting,
             trends: &self.trends,
             outliers: &self.modes,

@@ -5,6 +5,7 @@
 //!
 //! The data flows one way: ingest, analysis, this model, the exporters.
 
+pub mod call_paths;
 pub mod charts;
 pub mod components;
 pub mod coordination;
@@ -14,6 +15,7 @@ pub mod inputs;
 pub mod recommendation;
 pub mod timeline;
 
+pub use call_paths::{CallPath, CallTreeReport, PathValue};
 pub use charts::ChartData;
 pub use components::{
     ComponentReport, EventReport, OperationReport, PhaseReport, SelfTimeSource, ShareBasis,
