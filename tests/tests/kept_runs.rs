@@ -1,8 +1,9 @@
 //! End to end: two training runs into one log directory and one checkpoint directory leave
 //! both whole. The first run's logs, summaries, metrics, report, manifest and checkpoints are,
 //! byte for byte, what they were when it ended, under `runs/<its id>/`; the second run is at
-//! the top under the original file names; and the analyzer reads the kept run as it read it
-//! before it was moved.
+//! the top under the original file names; the analyzer reads the kept run as it read it
+//! before it was moved; and `analyzer compare` puts the two side by side, the setting that was
+//! changed first.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -100,7 +101,12 @@ fn two_trainer_runs_into_one_directory_leave_both_whole() {
         ["final.ckpt", "latest.ckpt", "run.json"]
     );
 
-    run_training(&settings, &stop, &mut ()).unwrap();
+    // The second run changes one setting, for the comparison below.
+    let second_settings = TrainSettings {
+        seed: Some(99),
+        ..settings.clone()
+    };
+    run_training(&second_settings, &stop, &mut ()).unwrap();
     let second = json(&logs.join("run.json"));
     let second_id = second["id"].as_str().unwrap();
     assert_ne!(second_id, first_id);
@@ -150,4 +156,66 @@ fn two_trainer_runs_into_one_directory_leave_both_whole() {
         operation_breakdown(&kept_logs, &dir.path().join("analysis-kept")),
         first_analysis
     );
+
+    // Compared as `analyzer compare` does with no arguments: the run before the latest against
+    // the latest.
+    let (base, new) = analyzer::runs::previous_and_latest(&logs).unwrap();
+    assert_eq!(
+        (base.id.as_str(), new.id.as_str()),
+        (first_id.as_str(), second_id)
+    );
+    let options = analyzer::Options::default();
+    let base = analyzer::compare::read_run(base, &options).unwrap();
+    let new = analyzer::compare::read_run(new, &options).unwrap();
+    let comparison =
+        analyzer::compare::compare(&base, &new, &analyzer::compare::CompareOptions::default())
+            .unwrap();
+    let written = analyzer::export::compare_json::write(&comparison, &logs).unwrap();
+    analyzer::export::compare_html::write(&comparison, &logs).unwrap();
+    let report = json(&written);
+    assert_eq!(report["base"]["id"], first_id.as_str());
+    assert_eq!(report["new"]["id"], second_id);
+    assert_eq!(
+        report["settings_changed"],
+        serde_json::json!([{"key": "settings.config.seed", "base": 0, "new": 99}])
+    );
+    // Every timed operation of both runs is compared, with the counts each run logged.
+    let operations = report["operations"].as_array().unwrap();
+    let first_counts = &first_analysis;
+    for operation in operations {
+        let component = operation["component"].as_str().unwrap();
+        let name = operation["operation"].as_str().unwrap();
+        assert_eq!(
+            operation["base_count"], first_counts[component][name]["count"],
+            "{component}/{name}"
+        );
+        assert!(
+            ["regressed", "improved", "unchanged"]
+                .contains(&operation["verdict"].as_str().unwrap()),
+            "both runs call {component}/{name}: {operation}"
+        );
+    }
+    let compared: std::collections::BTreeSet<(String, String)> = operations
+        .iter()
+        .map(|operation| {
+            (
+                operation["component"].as_str().unwrap().to_owned(),
+                operation["operation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let logged: std::collections::BTreeSet<(String, String)> = first_counts
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(component, operations)| {
+            operations
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(move |name| (component.clone(), name.clone()))
+        })
+        .collect();
+    assert_eq!(compared, logged);
+    assert!(logs.join("comparison.html").is_file());
 }
