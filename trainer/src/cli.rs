@@ -1,4 +1,5 @@
-//! The command line: `trainer [train] [flags]`, `trainer eval`, `trainer random`, `trainer sites`.
+//! The command line: `trainer [train] [flags]`, `trainer serve`, `trainer eval`, `trainer random`,
+//! `trainer sites`.
 //! It only turns arguments into the library's settings ([`TrainSettings`], [`EvalSettings`]);
 //! what they mean and how they are checked is the library's.
 //!
@@ -6,7 +7,9 @@
 //! the command line overrides the checkpoint, and one left out keeps the checkpoint's value.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use trainer::dashboard::{DEFAULT_ADDR, DashboardOptions};
 use trainer::evaluation::{EVALUATION_SEED, EvalSettings, MAX_EVAL_THREADS, MAX_GAMES};
 use trainer::manager::settings::MAX_MINUTES;
 use trainer::manager::{CheckpointInterval, TrainSettings};
@@ -40,6 +43,8 @@ impl Cli {
 pub enum Command {
     /// Train (the default): PPO until the budget is spent, then evaluate and report.
     Train(Box<TrainArgs>),
+    /// Serve the live dashboard with no run: the page (or `POST /api/runs`) starts one.
+    Serve(ServeArgs),
     /// Evaluate a checkpoint's greedy policy.
     Eval(EvalArgs),
     /// Play the uniformly random legal policy: the baseline, in the evaluation's format.
@@ -107,9 +112,39 @@ pub struct TrainArgs {
     /// Seconds between status lines when stdout is not a terminal (no progress bar).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub status_every: f64,
+    /// Serve the live dashboard while training, and after it until Ctrl-C.
+    #[arg(long)]
+    pub dashboard: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = DEFAULT_ADDR, requires = "dashboard")]
+    pub dashboard_addr: SocketAddr,
+    /// Let the dashboard listen on an address other than loopback; every request then needs
+    /// the token printed at start.
+    #[arg(long, requires = "dashboard")]
+    pub dashboard_allow_remote: bool,
 }
 
 impl TrainArgs {
+    /// The dashboard these flags ask for (with `--dashboard`). Runs started from its page
+    /// write where this one does and keep its manager settings; their PPO settings and budget
+    /// are their own.
+    pub fn dashboard_options(&self) -> DashboardOptions {
+        let mut options = DashboardOptions::new(self.dashboard_addr);
+        options.allow_remote = self.dashboard_allow_remote;
+        options.base_settings = TrainSettings {
+            log_dir: self.log_dir.clone(),
+            timing_mode: self.timing_mode.into(),
+            checkpoint_dir: self.checkpoint_dir.clone(),
+            checkpoint_every: self.checkpoint_every,
+            keep_checkpoints: count(self.keep_checkpoints),
+            eval_games: count(self.eval_games),
+            report: !self.no_report,
+            status_every: self.status_every,
+            ..TrainSettings::default()
+        };
+        options
+    }
+
     /// The run these flags ask for.
     pub fn into_settings(self) -> TrainSettings {
         TrainSettings {
@@ -132,6 +167,36 @@ impl TrainArgs {
             report: !self.no_report,
             status_every: self.status_every,
         }
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Where the dashboard listens.
+    #[arg(long, default_value = DEFAULT_ADDR)]
+    pub dashboard_addr: SocketAddr,
+    /// Let the dashboard listen on an address other than loopback; every request then needs
+    /// the token printed at start.
+    #[arg(long)]
+    pub dashboard_allow_remote: bool,
+    /// Where runs write their timing logs, metrics and report (and whose runs are listed).
+    #[arg(long, default_value = "logs")]
+    pub log_dir: PathBuf,
+    /// Where runs write their checkpoints.
+    #[arg(long, default_value = "checkpoints")]
+    pub checkpoint_dir: PathBuf,
+}
+
+impl ServeArgs {
+    pub fn dashboard_options(&self) -> DashboardOptions {
+        let mut options = DashboardOptions::new(self.dashboard_addr);
+        options.allow_remote = self.dashboard_allow_remote;
+        options.base_settings = TrainSettings {
+            log_dir: self.log_dir.clone(),
+            checkpoint_dir: self.checkpoint_dir.clone(),
+            ..TrainSettings::default()
+        };
+        options
     }
 }
 

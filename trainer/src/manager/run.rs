@@ -40,6 +40,7 @@ pub fn run_training(
     observer.started(&resolved);
     let mut manager = TrainingManager::new(resolved, resume.as_ref())?;
     let outcome = manager.run(stop, observer)?;
+    observer.training_stopped(outcome.reason);
     println!();
     print!("{}", training_summary(&outcome));
 
