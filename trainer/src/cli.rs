@@ -399,6 +399,53 @@ mod tests {
         );
     }
 
+    /// A run started from the page writes where the command line's does and keeps its
+    /// manager settings; its budget and PPO settings are its own.
+    #[test]
+    fn dashboard_flags_reach_the_dashboard() {
+        let cli = Cli::try_parse_from([
+            "trainer",
+            "--dashboard",
+            "--dashboard-addr",
+            "0.0.0.0:9000",
+            "--dashboard-allow-remote",
+            "--updates",
+            "5",
+            "--envs",
+            "64",
+            "--log-dir",
+            "runs/a",
+            "--eval-games",
+            "7",
+        ])
+        .unwrap();
+        let Command::Train(args) = cli.into_command() else {
+            panic!("expected train");
+        };
+        assert!(args.dashboard);
+        let options = args.dashboard_options();
+        assert_eq!(options.addr.to_string(), "0.0.0.0:9000");
+        assert!(options.allow_remote);
+        assert_eq!(
+            options.base_settings,
+            TrainSettings {
+                log_dir: PathBuf::from("runs/a"),
+                eval_games: 7,
+                ..TrainSettings::default()
+            }
+        );
+        let cli = Cli::try_parse_from(["trainer", "serve", "--checkpoint-dir", "c"]).unwrap();
+        let Command::Serve(args) = cli.into_command() else {
+            panic!("expected serve");
+        };
+        let options = args.dashboard_options();
+        assert_eq!(options.addr.to_string(), trainer::dashboard::DEFAULT_ADDR);
+        assert!(!options.allow_remote);
+        assert_eq!(options.base_settings.checkpoint_dir, PathBuf::from("c"));
+        assert_eq!(options.base_settings.log_dir, PathBuf::from("logs"));
+        assert!(Cli::try_parse_from(["trainer", "--dashboard-allow-remote"]).is_err());
+    }
+
     #[test]
     fn every_flag_reaches_its_setting() {
         let settings = train_settings(&[
