@@ -29,5 +29,6 @@ pub mod ws;
 
 pub use control::RunHandle;
 pub use error::{DashboardError, StartError};
+pub use hub::ClientCounts;
 pub use options::{DEFAULT_ADDR, DashboardOptions};
 pub use server::Dashboard;
