@@ -6,6 +6,7 @@ use crate::interrupt;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use trainer::dashboard::control::check_resolves;
 use trainer::dashboard::{Dashboard, DashboardError, DashboardOptions, RunHandle, StartError};
 use trainer::error::{Chain, RunError};
 use trainer::manager::{StopReason, TrainSettings};
@@ -82,6 +83,14 @@ fn serve_until_interrupted(dashboard: &Dashboard, stop: &AtomicBool) -> bool {
 
 /// `trainer --dashboard`: the exit code of the command line's run.
 pub fn train(options: DashboardOptions, settings: TrainSettings) -> Result<u8, ServeError> {
+    // Refused settings are refused before the server starts, as without the dashboard.
+    settings.validate().map_err(|e| {
+        ServeError::Start(StartError::Settings {
+            field: Some(e.field.to_string()),
+            message: e.to_string(),
+        })
+    })?;
+    check_resolves(&settings).map_err(ServeError::Start)?;
     let stop = interrupt::install();
     let dashboard = start(options)?;
     let run = dashboard.start_run(settings).map_err(ServeError::Start)?;

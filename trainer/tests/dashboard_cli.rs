@@ -262,4 +262,6 @@ fn dashboard_flags_are_checked_before_anything_runs() {
         String::from_utf8_lossy(&invalid.stderr)
     );
     assert!(!dir.path().join("logs").exists());
+    // Refused before the server starts: no URL printed.
+    assert_eq!(String::from_utf8_lossy(&invalid.stdout), "");
 }

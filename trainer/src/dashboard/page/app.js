@@ -434,6 +434,10 @@
     const progress = m?.progress ?? (status.state === "finished" && run.finished?.reason === "budget_spent" ? 1 : null);
     setMetric("progress", m?.progress ?? null, fmtPct(progress, 0));
     setMetric("elapsed_s", m?.elapsed_s ?? null, fmtClock(m?.elapsed_s));
+    const left = RUNNING.has(status.state) && isNum(m?.progress) && m.progress > 0.02 && m.progress < 1
+      ? m.elapsed_s * (1 - m.progress) / m.progress : null;
+    $("#eta").textContent = left === null ? "" : `· about ${fmtClock(left)} left`;
+    $("#empty").hidden = status.state !== "idle";
     $("#progress-bar").style.width = `${Math.min(1, Math.max(0, progress ?? 0)) * 100}%`;
     $("#stop").disabled = !(status.state === "starting" || status.state === "training");
     $("#new-run").disabled = RUNNING.has(status.state);
@@ -621,6 +625,8 @@
     dialog.showModal();
   });
   $("#cancel-run").addEventListener("click", () => dialog.close());
+  $("#empty-start").addEventListener("click", () => $("#new-run").click());
+  $("#empty-url").textContent = location.origin + withToken("/api/runs");
 
   function clearErrors() {
     for (const small of form.querySelectorAll(".field-error")) small.textContent = "";
