@@ -215,9 +215,7 @@ impl TimingTracker {
     ) -> Option<TimingBody> {
         let current: BTreeMap<Key, OperationTotals> =
             totals.into_iter().map(|t| (t.key(), t)).collect();
-        let Some((before, previous)) = self.previous.replace((now, current)) else {
-            return None;
-        };
+        let (before, previous) = self.previous.replace((now, current))?;
         let (_, current) = self.previous.as_ref().expect("just stored");
         let restarted = previous.iter().any(|(key, old)| {
             current

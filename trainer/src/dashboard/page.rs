@@ -25,22 +25,30 @@ mod tests {
         for outside in ["http://", "https://", "src=\"//", "@import", "url("] {
             assert!(!page.contains(outside), "the page refers to {outside}");
         }
-        // Every live figure names its field.
+        // Every live figure names its field: in the markup, or made by the script.
         for metric in [
             "score_avg_100",
             "score_avg_1000",
             "steps_per_s",
-            "policy_loss",
-            "value_loss",
-            "entropy",
-            "approx_kl",
-            "clip_fraction",
             "iteration",
+            "state",
+            "evaluation.mean_score",
         ] {
             assert!(
                 page.contains(&format!("data-metric=\"{metric}\"")),
                 "{metric}"
             );
         }
+        for metric in [
+            "policy_loss",
+            "value_loss",
+            "entropy",
+            "approx_kl",
+            "clip_fraction",
+        ] {
+            assert!(SCRIPT.contains(&format!("[\"{metric}\", ")), "{metric}");
+        }
+        assert!(SCRIPT.contains("\"data-metric\": key"));
+        assert!(SCRIPT.contains("\"data-metric\": `reach_rates.${tile}`"));
     }
 }
