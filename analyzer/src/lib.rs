@@ -30,6 +30,7 @@ use std::path::Path;
 pub use error::Error;
 pub use export::html::VISUALIZATIONS_DIR;
 pub use export::json::REPORT_FILE;
+pub use ingest::sources::Sources;
 pub use options::{Options, SeverityThresholds};
 pub use report::Report;
 
@@ -40,6 +41,15 @@ pub use report::Report;
 pub fn analyze_dir(dir: &Path, options: &Options) -> Result<Report, Error> {
     workers::in_pool(options.threads, || {
         let dataset = ingest::ingest_dir(dir, options)?;
+        analysis::analyze(dataset, options)
+    })?
+}
+
+/// As [`analyze_dir`], over several inputs merged into one report: log directories (one
+/// process each: their threads and call ids kept apart) and OTLP JSON trace files.
+pub fn analyze_sources(sources: &Sources, options: &Options) -> Result<Report, Error> {
+    workers::in_pool(options.threads, || {
+        let dataset = ingest::sources::ingest_sources(sources, options)?;
         analysis::analyze(dataset, options)
     })?
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use analyzer::export::{console, html, json};
-use analyzer::{Options, SeverityThresholds, analyze_dir};
+use analyzer::{Options, SeverityThresholds, Sources, analyze_sources};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -20,16 +20,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse every *_timing.log in a directory and write the report and charts.
+    /// Analyse every *_timing.log (and *.otlp.json) in one or more directories, and OTLP JSON
+    /// trace files, and write the report and charts.
     Report(ReportArgs),
 }
 
 #[derive(Args)]
 struct ReportArgs {
-    /// Directory holding the *_timing.log and *_timing_summary.json files.
-    #[arg(long, default_value = "logs")]
-    logs: PathBuf,
-    /// Where performance_analysis_report.json and visualizations/ go (default: the log directory).
+    /// Directory holding the *_timing.log and *_timing_summary.json files (and any *.otlp.json).
+    /// Repeat it to merge the runs of several processes or hosts into one report [default: logs].
+    #[arg(long)]
+    logs: Vec<PathBuf>,
+    /// OTLP JSON trace files (the OpenTelemetry collector's file exporter output).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    otlp: Vec<PathBuf>,
+    /// Where performance_analysis_report.json and visualizations/ go (default: the first log
+    /// directory, else the first OTLP file's directory).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Own work per call (ms; the mean duration of a leaf) above which an operation is a
@@ -83,8 +89,15 @@ fn run(args: ReportArgs) -> Result<(), analyzer::Error> {
         top: args.top,
         ..Options::default()
     };
-    let report = analyze_dir(&args.logs, &options)?;
-    let out_dir = args.out.unwrap_or_else(|| args.logs.clone());
+    let mut sources = Sources {
+        log_dirs: args.logs,
+        otlp_files: args.otlp,
+    };
+    if sources.log_dirs.is_empty() && sources.otlp_files.is_empty() {
+        sources.log_dirs.push(PathBuf::from("logs"));
+    }
+    let report = analyze_sources(&sources, &options)?;
+    let out_dir = args.out.unwrap_or_else(|| sources.default_out_dir());
     let report_file = json::write(&report, &out_dir)?;
     if !args.no_charts {
         html::write(&report, &out_dir)?;

@@ -27,7 +27,7 @@ use proc_macro::TokenStream;
 /// }
 ///
 /// let update = timed_runtime::sites()
-///     .iter()
+///     .into_iter()
 ///     .find(|site| site.name() == "ppo_update")
 ///     .unwrap();
 /// assert_eq!((update.phase(), update.component()), ("training", "trainer"));

@@ -1,7 +1,9 @@
 //! `cargo bench -p timed-runtime`: what `#[timed]` costs per call, beside the anchors measured in
 //! the same run (two `Instant::now()` calls, `tracing`'s `#[instrument]` logging span closes to a
 //! file through a non-blocking writer, and `fastrace`'s `#[trace]` under a root span with a
-//! reporter writing spans to a file).
+//! reporter writing spans to a file). With `--features tracing`, also `tracing`'s `#[instrument]`
+//! recorded by our `TimedLayer` into a full session, beside the same spans through `tracing`'s fmt
+//! layer (the anchor above).
 //!
 //! Per call, over a bare call of the same function, median of repeats:
 //! - "calling thread": the calling thread's CPU time (so a writer thread competing for the core
@@ -111,9 +113,12 @@ fn repeat(repeats: usize, mut one: impl FnMut() -> Sample) -> Figures {
 
 fn ours(mode: Mode, threads: usize, calls: u64, repeats: usize, dir: &Path) -> Figures {
     repeat(repeats, || {
+        // A directory per repeat, removed after it: a session keeps the earlier run's logs (in
+        // `runs/`), which would pile up gigabytes over the repeats.
+        let run_dir = tempfile::tempdir_in(dir).expect("a temporary directory");
         let session = Config::new()
             .mode(mode)
-            .dir(dir)
+            .dir(run_dir.path())
             .ignore_env()
             .init()
             .expect("a session in the bench's temporary directory");
@@ -179,6 +184,33 @@ fn tracing_file(threads: usize, calls: u64, repeats: usize, dir: &Path) -> Figur
                 })
             },
             || drop(flush_guard),
+        )
+    })
+}
+
+/// `#[instrument]` spans recorded by `TimedLayer` into a full session, as rows of our log.
+#[cfg(feature = "tracing")]
+fn tracing_timed_layer(threads: usize, calls: u64, repeats: usize, dir: &Path) -> Figures {
+    use tracing_subscriber::layer::SubscriberExt;
+    repeat(repeats, || {
+        let session = Config::new()
+            .mode(Mode::Full)
+            .dir(dir)
+            .ignore_env()
+            .init()
+            .expect("a session in the bench's temporary directory");
+        let dispatch = tracing::Dispatch::new(
+            tracing_subscriber::registry().with(timed_runtime::TimedLayer::new()),
+        );
+        measure(
+            threads,
+            calls,
+            |i| {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    black_box(traced_call(i));
+                })
+            },
+            || session.finish().expect("the final flush"),
         )
     })
 }
@@ -279,7 +311,8 @@ fn main() {
     let mut full_by_threads = Vec::new();
     for threads in [1usize, 2] {
         let base = bare_calls(threads, calls(4e6), repeats);
-        let rows: Vec<(&str, Figures, &str)> = vec![
+        #[allow(unused_mut)]
+        let mut rows: Vec<(&str, Figures, &str)> = vec![
             ("bare call (absolute)", base, ""),
             (
                 "#[timed] off",
@@ -312,6 +345,12 @@ fn main() {
                 "",
             ),
         ];
+        #[cfg(feature = "tracing")]
+        rows.push((
+            "tracing #[instrument] + TimedLayer",
+            tracing_timed_layer(threads, calls(1e5), repeats, dir.path()),
+            "",
+        ));
         let bare_thread = rows[0].1.thread_ns;
         let bare_process = rows[0].1.process_ns;
         let mut table = Vec::new();
@@ -344,6 +383,17 @@ fn main() {
             .unwrap()
     };
     for (label, table) in [("1 thread", one), ("2 threads", two)] {
+        #[cfg(feature = "tracing")]
+        {
+            let (layer, layer_cpu) = find(table, "tracing #[instrument] + TimedLayer");
+            let (fmt, fmt_cpu) = find(table, "anchor: tracing #[instrument] to file");
+            println!(
+                "{label}: tracing's fmt layer / TimedLayer = {:.1}x calling thread, {:.1}x process \
+                 CPU",
+                fmt / layer,
+                fmt_cpu / layer_cpu,
+            );
+        }
         let (full, full_cpu) = find(table, "#[timed] full");
         let (fastrace, fastrace_cpu) = find(table, "anchor: fastrace #[trace] + reporter");
         let (tracing, tracing_cpu) = find(table, "anchor: tracing #[instrument] to file");

@@ -36,9 +36,38 @@ pub enum Error {
          path separators"
     )]
     InvalidStem { component: String, stem: String },
+    /// A directory could not be listed while looking for an earlier run's files.
+    #[error("cannot list {}", path.display())]
+    ListDir { path: PathBuf, source: io::Error },
+    /// The directory an earlier run is kept in could not be created.
+    #[error("cannot create {} to keep the earlier run in", path.display())]
+    CreateRunDir { path: PathBuf, source: io::Error },
+    /// A file of an earlier run could not be moved into the directory it is kept in; it is
+    /// still where it was.
+    #[error("cannot move {} to {}", from.display(), to.display())]
+    KeepRun {
+        from: PathBuf,
+        to: PathBuf,
+        source: io::Error,
+    },
+    /// A file declared with `Config::run_file` is not a plain name in the log directory.
+    #[error(
+        "run file {name:?} must be a file or directory name without path separators, other \
+         than run.json and runs"
+    )]
+    InvalidRunFile { name: String },
+    /// A metadata value cannot be written as JSON.
+    #[error("metadata {key:?} cannot be written as JSON: {problem}")]
+    Metadata { key: String, problem: String },
     /// The background writer thread could not be started.
     #[error("cannot start the timing writer thread")]
     SpawnWriter(#[source] io::Error),
+    /// The OTLP endpoint is not an `http://host:port` address.
+    #[error("OTLP endpoint {endpoint:?} is not valid: expected http://host:port")]
+    InvalidOtlpEndpoint { endpoint: String },
+    /// The OTLP exporter's thread could not be started.
+    #[error("cannot start the OTLP exporter thread")]
+    SpawnExporter(#[source] io::Error),
 }
 
 /// An error and its causes, joined by `: `: how the runtime prints an error itself.
@@ -91,6 +120,28 @@ mod tests {
                 "cannot write to /l/a_timing.log",
             ),
             (
+                Error::ListDir {
+                    path: "/l".into(),
+                    source: disk_full(),
+                },
+                "cannot list /l",
+            ),
+            (
+                Error::CreateRunDir {
+                    path: "/l/runs/20261201T201809Z".into(),
+                    source: disk_full(),
+                },
+                "cannot create /l/runs/20261201T201809Z to keep the earlier run in",
+            ),
+            (
+                Error::KeepRun {
+                    from: "/l/a_timing.log".into(),
+                    to: "/l/runs/20261201T201809Z/a_timing.log".into(),
+                    source: disk_full(),
+                },
+                "cannot move /l/a_timing.log to /l/runs/20261201T201809Z/a_timing.log",
+            ),
+            (
                 Error::SpawnWriter(disk_full()),
                 "cannot start the timing writer thread",
             ),
@@ -116,6 +167,14 @@ mod tests {
         assert_eq!(
             ErrorChain(&error).to_string(),
             "TIMED_MODE=\"loud\" is not valid: expected off, summary or full"
+        );
+        assert_eq!(
+            Error::InvalidRunFile {
+                name: "../report.json".into()
+            }
+            .to_string(),
+            "run file \"../report.json\" must be a file or directory name without path \
+             separators, other than run.json and runs"
         );
         assert_eq!(
             ErrorChain(&Error::AlreadyInitialized).to_string(),

@@ -13,7 +13,9 @@
 //! fn main() -> Result<(), timed_runtime::Error> {
 //!     let session = Config::new().mode(Mode::Full).dir("logs").init()?;
 //!     update_policy(8);
-//!     session.finish() // writes logs/<crate>_timing.log and logs/<crate>_timing_summary.json
+//!     // logs/<crate>_timing.log, logs/<crate>_timing_summary.json and logs/run.json; an
+//!     // earlier run's files were moved into logs/runs/<its id>/ first.
+//!     session.finish()
 //! }
 //! ```
 //!
@@ -28,7 +30,13 @@
 //! of each component's log (`output.rs`) and into statistics, which become the JSON summaries
 //! (`summary.rs`). What the threads, the writer and the `Session` handle share is in
 //! `shared.rs`; starting and ending a session in `session.rs`.
+//!
+//! Each session is a run with an id and a manifest (`run.json`, `manifest.rs`): before it creates
+//! a file, the earlier run at the top of the directory is moved into `runs/<id>/` (`run.rs`,
+//! with the pieces in the public [`runs`] module), so no run's files are ever truncated or
+//! overwritten by a later one. Summaries and manifest are replaced atomically (`atomic.rs`).
 
+mod atomic;
 mod clock;
 mod config;
 mod context;
@@ -41,10 +49,18 @@ mod guard;
 mod histogram;
 mod hooks;
 mod local;
+mod manifest;
+#[cfg(feature = "otlp")]
+mod otlp;
+#[cfg(feature = "otlp")]
+mod otlp_export;
 mod output;
 mod record;
 mod ring;
+mod root;
 mod row;
+mod run;
+pub mod runs;
 mod session;
 mod shared;
 mod site;
@@ -54,6 +70,8 @@ mod stats;
 mod summary;
 mod thread;
 mod timestamp;
+#[cfg(feature = "tracing")]
+mod tracing_layer;
 mod writer;
 
 pub use clock::ClockKind;
@@ -68,6 +86,8 @@ pub use site::{Site, sites};
 pub use snapshot::{OperationStats, histogram_relative_error, snapshot};
 pub use state::Mode;
 pub use timed_macros::timed;
+#[cfg(feature = "tracing")]
+pub use tracing_layer::TimedLayer;
 
 /// Starts recording with the defaults (full mode into `logs/`), as overridden by the
 /// environment. See [`Config`].
@@ -81,6 +101,22 @@ pub fn flush() -> Result<(), Error> {
     match shared::current() {
         Some(session) => session.flush(),
         None => Ok(()),
+    }
+}
+
+/// Attaches `value`, as JSON, under `key` in the live run's `metadata` (see
+/// [`Session::metadata`]), for code that does not hold the `Session`. Does nothing when no
+/// session is live; fails, naming the key, only for a value that cannot be JSON.
+pub fn set_metadata(key: impl Into<String>, value: impl serde::Serialize) -> Result<(), Error> {
+    let key = key.into();
+    match shared::current() {
+        Some(session) => session::set_metadata_of(&session, key, value),
+        None => serde_json::to_value(value)
+            .map(drop)
+            .map_err(|error| Error::Metadata {
+                key,
+                problem: error.to_string(),
+            }),
     }
 }
 

@@ -29,6 +29,7 @@ use crate::clock;
 use crate::detail_value::DetailValue;
 use crate::record::{Detail, Record, Status};
 use crate::ring::{Producer, Ring};
+use crate::root::RootId;
 use crate::shared::{self, SessionShared};
 use crate::site::Site;
 use crate::state::{self, FULL, OFF, SUMMARY};
@@ -57,6 +58,7 @@ struct Frame {
     detail_base: u32,
     /// Low bits of the generation of the session the frame was opened in.
     generation: u32,
+    root: RootId,
 }
 
 struct State {
@@ -182,12 +184,14 @@ fn open_frame(state: &mut State, generation: u64) {
     let call_id = state.next_call_id;
     state.next_call_id += 1;
     let detail_base = state.details.len() as u32;
+    let root = RootId::of(call_id, state.frames.last().map(|parent| parent.root));
     state.frames.push(Frame {
         call_id,
         start_ticks: 0,
         child_ns: 0,
         detail_base,
         generation: generation as u32,
+        root,
     });
     // Read the clock last so the bookkeeping above is not part of the call.
     if let Some(frame) = state.frames.last_mut() {
@@ -227,6 +231,7 @@ pub(crate) fn exit(site: &'static Site, generation: u64) {
             site,
             call_id: frame.call_id,
             parent_id,
+            root: frame.root,
             start_ticks: frame.start_ticks,
             duration_ns,
             self_ns: duration_ns.saturating_sub(frame.child_ns),
@@ -294,6 +299,7 @@ pub(crate) fn attach_detail(key: &'static str, value: DetailValue) {
 pub(crate) struct OpenCall {
     pub call_id: u64,
     pub generation: u64,
+    pub root: RootId,
 }
 
 /// The innermost open call on this thread, if it belongs to the session the thread is in.
@@ -313,6 +319,7 @@ pub(crate) fn current_call() -> Option<OpenCall> {
             (frame.generation == generation as u32).then_some(OpenCall {
                 call_id: frame.call_id,
                 generation,
+                root: frame.root,
             })
         })
         .ok()
@@ -332,12 +339,17 @@ fn join_generation(local: &Local, generation: u64) -> bool {
 /// parent; their time is not passed on to it (the frame is dropped, not recorded).
 pub(crate) fn enter_context(call: OpenCall) -> bool {
     LOCAL
-        .try_with(|local| push_frame(local, call.call_id, call.generation))
+        .try_with(|local| push_frame(local, call))
         .unwrap_or(false)
 }
 
 /// Opens a frame that is not recorded when it closes (a context, or one poll of an async call).
-fn push_frame(local: &Local, call_id: u64, generation: u64) -> bool {
+fn push_frame(local: &Local, call: OpenCall) -> bool {
+    let OpenCall {
+        call_id,
+        generation,
+        root,
+    } = call;
     if !join_generation(local, generation) {
         return false;
     }
@@ -354,6 +366,7 @@ fn push_frame(local: &Local, call_id: u64, generation: u64) -> bool {
         child_ns: 0,
         detail_base,
         generation: generation as u32,
+        root,
     });
     true
 }
@@ -382,6 +395,7 @@ pub(crate) fn leave_context() {
 pub(crate) struct AsyncCall {
     call_id: u64,
     parent_id: u64,
+    root: RootId,
     start_ticks: u64,
     child_ns: u64,
     generation: u64,
@@ -391,6 +405,22 @@ pub(crate) struct AsyncCall {
 
 /// Starts an async call at its first poll; `None` when recording is off.
 pub(crate) fn begin_async() -> Option<AsyncCall> {
+    begin_call(CallParent::Current)
+}
+
+/// Whose child a call started with `begin_call` is.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) enum CallParent {
+    /// The innermost call open on this thread, if any.
+    Current,
+    /// This call if it belongs to the live session, else none: a parent named explicitly
+    /// (a `tracing` span's parent span).
+    Explicit(Option<OpenCall>),
+}
+
+/// Starts a call that is not a sync call's guard (an async call, a `tracing` span): its id and
+/// clock are taken now. `None` when recording is off.
+pub(crate) fn begin_call(parent: CallParent) -> Option<AsyncCall> {
     let word = state::load();
     if state::mode_bits(word) == OFF {
         return None;
@@ -404,9 +434,20 @@ pub(crate) fn begin_async() -> Option<AsyncCall> {
             // SAFETY: the generation is a session's, not BUSY; nothing below allocates.
             let state = unsafe { local.state() };
             let call_id = state.take_call_id();
+            let parent = match parent {
+                CallParent::Current => state.frames.last().map(|parent| OpenCall {
+                    call_id: parent.call_id,
+                    generation,
+                    root: parent.root,
+                }),
+                CallParent::Explicit(parent) => {
+                    parent.filter(|parent| parent.generation == generation)
+                }
+            };
             Some(AsyncCall {
                 call_id,
-                parent_id: state.frames.last().map_or(0, |parent| parent.call_id),
+                parent_id: parent.map_or(0, |parent| parent.call_id),
+                root: RootId::of(call_id, parent.map(|parent| parent.root)),
                 start_ticks: clock::now(),
                 child_ns: 0,
                 generation,
@@ -416,6 +457,85 @@ pub(crate) fn begin_async() -> Option<AsyncCall> {
         })
         .ok()
         .flatten()
+}
+
+impl AsyncCall {
+    /// The call as its children on other threads name it.
+    pub(crate) fn open_call(&self) -> OpenCall {
+        OpenCall {
+            call_id: self.call_id,
+            generation: self.generation,
+            root: self.root,
+        }
+    }
+
+    #[cfg(feature = "tracing")]
+    /// Starts the call's clock again: a span's call runs from its first enter, not its creation.
+    pub(crate) fn restart_clock(&mut self) {
+        self.start_ticks = clock::now();
+    }
+
+    #[cfg(feature = "tracing")]
+    /// The call ran (or ends) while its thread unwound from a panic.
+    pub(crate) fn note_unwinding(&mut self) {
+        self.panicked |= std::thread::panicking();
+    }
+
+    #[cfg(feature = "tracing")]
+    /// Sets a detail, replacing an earlier value of the same key.
+    pub(crate) fn set_detail(&mut self, key: &'static str, value: DetailValue) {
+        match self.details.iter_mut().find(|detail| detail.key == key) {
+            Some(detail) => detail.value = value,
+            None => self.details.push(Detail { key, value }),
+        }
+    }
+}
+
+/// Makes `call` the current call on this thread until `leave_call`: a `tracing` span entered.
+/// Returns whether a frame was opened.
+#[cfg(feature = "tracing")]
+pub(crate) fn enter_call(call: &AsyncCall) -> bool {
+    LOCAL
+        .try_with(|local| push_frame(local, call.open_call()))
+        .unwrap_or(false)
+}
+
+/// Closes `call`'s frame on this thread (the innermost one, or one further down when spans are
+/// exited out of order), passing on its children's time and its details.
+pub(crate) fn leave_call(call: &mut AsyncCall) {
+    call.panicked |= std::thread::panicking();
+    let _ = LOCAL.try_with(|local| {
+        if local.generation.get() == BUSY {
+            return;
+        }
+        // SAFETY: not BUSY; moving the details may allocate, and is done busy.
+        let state = unsafe { local.state() };
+        let generation = call.generation as u32;
+        let Some(position) = state
+            .frames
+            .iter()
+            .rposition(|frame| frame.call_id == call.call_id && frame.generation == generation)
+        else {
+            return;
+        };
+        let frame = state.frames.remove(position);
+        call.child_ns += frame.child_ns;
+        let base = (frame.detail_base as usize).min(state.details.len());
+        let end = state
+            .frames
+            .get(position)
+            .map_or(state.details.len(), |above| above.detail_base as usize)
+            .clamp(base, state.details.len());
+        if end > base {
+            let _busy = Busy::mark(&local.generation);
+            call.details.extend(state.details.drain(base..end));
+            // The frames above (when exited out of order) keep their own details.
+            let moved = (end - base) as u32;
+            for above in &mut state.frames[position..] {
+                above.detail_base -= moved;
+            }
+        }
+    });
 }
 
 /// Makes `call` the current call while it lives (one poll, or the drop of a cancelled call's
@@ -431,7 +551,7 @@ impl<'a> PollScope<'a> {
         // A thread polling the call for the first time joins its session, so calls made in the
         // poll are recorded in it.
         let pushed = LOCAL
-            .try_with(|local| push_frame(local, call.call_id, call.generation))
+            .try_with(|local| push_frame(local, call.open_call()))
             .unwrap_or(false);
         PollScope { call, pushed }
     }
@@ -439,27 +559,9 @@ impl<'a> PollScope<'a> {
 
 impl Drop for PollScope<'_> {
     fn drop(&mut self) {
-        if !self.pushed {
-            return;
+        if self.pushed {
+            leave_call(self.call);
         }
-        let call = &mut *self.call;
-        call.panicked |= std::thread::panicking();
-        let _ = LOCAL.try_with(|local| {
-            if local.generation.get() == BUSY {
-                return;
-            }
-            // SAFETY: not BUSY; moving the details may allocate, and is done busy.
-            let state = unsafe { local.state() };
-            let Some(frame) = state.frames.pop() else {
-                return;
-            };
-            call.child_ns += frame.child_ns;
-            let base = (frame.detail_base as usize).min(state.details.len());
-            if state.details.len() > base {
-                let _busy = Busy::mark(&local.generation);
-                call.details.extend(state.details.drain(base..));
-            }
-        });
     }
 }
 
@@ -495,6 +597,7 @@ pub(crate) fn finish_async(site: &'static Site, mut call: AsyncCall, completed: 
             site,
             call_id: call.call_id,
             parent_id,
+            root: call.root,
             start_ticks: call.start_ticks,
             duration_ns,
             self_ns: duration_ns.saturating_sub(call.child_ns),

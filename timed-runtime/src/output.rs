@@ -30,8 +30,9 @@ pub(crate) struct Output {
 }
 
 impl Output {
-    /// Opens (and truncates, unless appending) the log, and writes the header to a new or
-    /// truncated one.
+    /// Creates the log, or opens it for appending, and writes the header to a new or empty
+    /// one. Unless appending, the log must not exist: the session moved the earlier run's log
+    /// away first, and a log is never truncated (a reader may have it mapped into memory).
     pub(crate) fn open(
         component: &str,
         log_path: PathBuf,
@@ -39,11 +40,10 @@ impl Output {
         append: bool,
     ) -> Result<Output, Error> {
         let mut options = OpenOptions::new();
-        options.create(true);
         if append {
-            options.append(true);
+            options.create(true).append(true);
         } else {
-            options.write(true).truncate(true);
+            options.create_new(true).write(true);
         }
         let file = options.open(&log_path).map_err(|source| Error::Open {
             path: log_path.clone(),
@@ -71,6 +71,28 @@ impl Output {
             source,
         })?;
         Ok(output)
+    }
+
+    /// The output of a component whose log could not be opened while recording: its rows are
+    /// counted as lost, and the error reported with them.
+    pub(crate) fn failed(component: &str, dir: &std::path::Path, error: &Error) -> Output {
+        let path = |suffix: &str| match error {
+            Error::Open { path, .. } | Error::Write { path, .. } => path.clone(),
+            _ => dir.join(format!("{component}{suffix}")),
+        };
+        Output {
+            component: component.to_owned(),
+            log_path: path("_timing.log"),
+            summary_path: dir.join(format!("{component}_timing_summary.json")),
+            file: None,
+            buffer: Vec::new(),
+            pending_rows: 0,
+            rows_written: 0,
+            rows_lost: 0,
+            write_errors: 1,
+            last_error: Some(crate::error::ErrorChain(error).to_string()),
+            torn: false,
+        }
     }
 
     /// Hands the buffered rows to the OS. A failed write loses the rows it did not complete

@@ -1,6 +1,7 @@
 //! What a finished call leaves behind for the writer: a fixed-size record, and its details.
 
 use crate::detail_value::DetailValue;
+use crate::root::RootId;
 use crate::site::Site;
 
 /// How a call ended.
@@ -32,6 +33,9 @@ pub(crate) struct Record {
     pub call_id: u64,
     /// 0 for a root call.
     pub parent_id: u64,
+    /// Zero-sized unless the OTLP exporter needs it.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub root: RootId,
     /// Clock ticks at the call's start (converted by the writer, off the hot path).
     pub start_ticks: u64,
     pub duration_ns: u64,

@@ -13,17 +13,24 @@ use crate::config::Config;
 use crate::error::{Error, ErrorChain};
 use crate::hooks;
 use crate::output::Output;
-use crate::shared::{self, SessionShared};
+use crate::run;
+use crate::runs::KeptRun;
+use crate::shared::{self, RunRecord, SessionShared};
 use crate::site::site_table;
 use crate::state::{self, Mode};
-use crate::writer::Writer;
+use crate::writer::{OpenOutput, Writer};
 
 /// Generations of sessions in this process, counting from 1.
 static GENERATIONS: AtomicU64 = AtomicU64::new(0);
 
 impl Config {
-    /// Starts recording. Fails if a session is live, if the directory or a file cannot be
-    /// created (the error names the path), or if an override variable is malformed.
+    /// Starts recording, as a new run: the earlier run at the top of the directory (the files
+    /// its `run.json` lists, or without one the files that look like a run's) is first moved
+    /// into `runs/<its id>/`, then this run's logs and `run.json` are created. In mode `off` no
+    /// file is touched unless the configuration declares run files of its own. Fails if a
+    /// session is live, if a directory or a file cannot be created or moved (the error names
+    /// the paths), if an override variable is malformed, or if a run file or metadata value
+    /// is refused.
     pub fn init(self) -> Result<Session, Error> {
         start(self.with_env_overrides()?)
     }
@@ -35,6 +42,7 @@ impl Config {
 pub struct Session {
     shared: Arc<SessionShared>,
     writer: Option<JoinHandle<()>>,
+    kept: Option<KeptRun>,
     finished: bool,
 }
 
@@ -50,6 +58,33 @@ impl Session {
     /// Which clock the guards read.
     pub fn clock(&self) -> ClockKind {
         self.shared.clock
+    }
+
+    /// The run's id: its UTC start second, `YYYYMMDDTHHMMSSZ`, with `-2`, `-3`, ... when a
+    /// run of the directory already has it.
+    pub fn run_id(&self) -> &str {
+        &self.shared.run_id
+    }
+
+    /// The run's manifest, `<dir>/run.json` (`None` when the session writes no file).
+    pub fn manifest_path(&self) -> Option<&Path> {
+        self.shared.manifest_path()
+    }
+
+    /// The earlier run this session moved out of the top of the directory, if there was one.
+    pub fn previous_run(&self) -> Option<&KeptRun> {
+        self.kept.as_ref()
+    }
+
+    /// Attaches `value`, as JSON, under `key` in the run's `metadata` (replacing the key's
+    /// earlier value): written into the manifest and the summaries at the next flush and at
+    /// the end.
+    pub fn metadata(
+        &self,
+        key: impl Into<String>,
+        value: impl serde::Serialize,
+    ) -> Result<(), Error> {
+        set_metadata_of(&self.shared, key.into(), value)
     }
 
     /// Writes every row recorded so far, and the summaries, before returning.
@@ -131,24 +166,58 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Sets a metadata value of `shared`'s run: what `Session::metadata` and
+/// `timed_runtime::set_metadata` do.
+pub(crate) fn set_metadata_of(
+    shared: &SessionShared,
+    key: String,
+    value: impl serde::Serialize,
+) -> Result<(), Error> {
+    let value = serde_json::to_value(value).map_err(|error| Error::Metadata {
+        key: key.clone(),
+        problem: error.to_string(),
+    })?;
+    shared.set_metadata(key, value);
+    Ok(())
+}
+
 fn start(config: Config) -> Result<Session, Error> {
     let mut current = shared::lock_current();
     if current.is_some() {
         return Err(Error::AlreadyInitialized);
     }
-    let sites = site_table();
     let clock = clock::calibrate(config.clock);
     hooks::install();
-    let outputs = if config.mode == Mode::Off {
+    let paths = if config.mode == Mode::Off {
         Vec::new()
     } else {
-        std::fs::create_dir_all(&config.dir).map_err(|source| Error::CreateDir {
-            path: config.dir.clone(),
-            source,
-        })?;
-        open_outputs(&config)?
+        output_paths(&config)?
     };
-    let writer = Writer::new(outputs, sites, Epoch::now());
+    let own_files = paths
+        .iter()
+        .flat_map(|(_, log, summary)| [log, summary])
+        .filter_map(|path| path.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect();
+    let run = run::begin(&config, clock, own_files)?;
+    if let Some(facts) = &run.manifest {
+        facts.write(&run.metadata, None, &[])?;
+    }
+    let outputs = paths
+        .into_iter()
+        .map(|(component, log_path, summary_path)| {
+            Output::open(component, log_path, summary_path, config.append)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    #[allow(unused_mut)]
+    let mut writer = Writer::new(outputs, output_opener(&config), Epoch::now());
+    #[cfg(feature = "otlp")]
+    if let Some(otlp) = config.otlp_settings()?
+        && config.mode == Mode::Full
+    {
+        let consumer = crate::otlp::OtlpConsumer::start(&otlp).map_err(Error::SpawnExporter)?;
+        writer.export_to(consumer);
+    }
     let generation = GENERATIONS.fetch_add(1, Ordering::Relaxed) + 1;
     let shared = Arc::new(SessionShared::new(
         generation,
@@ -157,6 +226,11 @@ fn start(config: Config) -> Result<Session, Error> {
         config.dir.clone(),
         config.flush_interval,
         writer,
+        RunRecord {
+            id: run.id,
+            manifest: run.manifest,
+            metadata: run.metadata,
+        },
     ));
     let writer_thread = if config.mode == Mode::Off {
         None
@@ -176,13 +250,14 @@ fn start(config: Config) -> Result<Session, Error> {
     Ok(Session {
         shared,
         writer: writer_thread,
+        kept: run.kept,
         finished: false,
     })
 }
 
-/// One log per component: every component that has a site, and every one the configuration
-/// names.
-fn open_outputs(config: &Config) -> Result<Vec<Output>, Error> {
+/// One log and one summary per component: every component that has a site, and every one the
+/// configuration names.
+fn output_paths(config: &Config) -> Result<Vec<(&str, PathBuf, PathBuf)>, Error> {
     let components: BTreeSet<&str> = site_table()
         .iter()
         .map(|site| site.component())
@@ -192,9 +267,22 @@ fn open_outputs(config: &Config) -> Result<Vec<Output>, Error> {
         .into_iter()
         .map(|component| {
             let (log_path, summary_path) = config.output_paths(component)?;
-            Output::open(component, log_path, summary_path, config.append)
+            Ok((component, log_path, summary_path))
         })
         .collect()
+}
+
+/// Opens the log of a component first met while recording, as `open_outputs` would have.
+fn output_opener(config: &Config) -> OpenOutput {
+    let config = config.clone();
+    Box::new(move |component| {
+        let opened = config
+            .output_paths(component)
+            .and_then(|(log_path, summary_path)| {
+                Output::open(component, log_path, summary_path, config.append)
+            });
+        opened.unwrap_or_else(|error| Output::failed(component, &config.dir, &error))
+    })
 }
 
 /// The background writer: drains when woken (a producer's ring is a quarter full, a thread
@@ -209,7 +297,8 @@ fn run_writer(shared: Arc<SessionShared>) {
         let cycle = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut writer = shared.lock_writer();
             let due = last_summary.elapsed() >= shared.flush_interval;
-            let with_summaries = due && writer.changed;
+            let with_summaries =
+                due && (writer.changed || shared.metadata_changed.load(Ordering::Acquire));
             // Failures are counted in the outputs, reported by `finish` and the summaries.
             let _ = shared.flush_locked(&mut writer, with_summaries);
             if with_summaries {

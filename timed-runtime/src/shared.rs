@@ -5,6 +5,7 @@
 //! recorded call.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -12,9 +13,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use serde_json::Value;
+
 use crate::clock::ClockKind;
 use crate::error::Error;
-use crate::site::site_table;
+use crate::manifest::{Ending, RunFacts};
+use crate::output::Output;
+use crate::site::{site_count, site_table};
 use crate::state::Mode;
 use crate::stats::Stats;
 use crate::summary::{self, SessionFacts, SummaryInput};
@@ -39,6 +44,19 @@ pub(crate) struct SessionShared {
     pub accepting: AtomicBool,
     /// Tells the background writer to end.
     pub stop: AtomicBool,
+    pub run_id: String,
+    /// What the run's manifest says, when the session writes one.
+    manifest: Option<RunFacts>,
+    metadata: Mutex<BTreeMap<String, Value>>,
+    /// Metadata was set since the summaries and the manifest were last written.
+    pub metadata_changed: AtomicBool,
+}
+
+/// The run a session records: its id, its manifest (if it writes one) and its metadata.
+pub(crate) struct RunRecord {
+    pub id: String,
+    pub manifest: Option<RunFacts>,
+    pub metadata: BTreeMap<String, Value>,
 }
 
 static CURRENT: Mutex<Option<Arc<SessionShared>>> = Mutex::new(None);
@@ -134,6 +152,7 @@ impl SessionShared {
         dir: PathBuf,
         flush_interval: Duration,
         writer: Writer,
+        run: RunRecord,
     ) -> SessionShared {
         SessionShared {
             generation,
@@ -149,7 +168,48 @@ impl SessionShared {
             writer_thread: OnceLock::new(),
             accepting: AtomicBool::new(true),
             stop: AtomicBool::new(false),
+            run_id: run.id,
+            manifest: run.manifest,
+            metadata: Mutex::new(run.metadata),
+            metadata_changed: AtomicBool::new(false),
         }
+    }
+
+    /// The run's manifest file, if the session writes one.
+    pub(crate) fn manifest_path(&self) -> Option<&std::path::Path> {
+        self.manifest.as_ref().map(|facts| facts.path.as_path())
+    }
+
+    /// Sets a metadata value, written with the next summaries and manifest.
+    pub(crate) fn set_metadata(&self, key: String, value: Value) {
+        lock(&self.metadata).insert(key, value);
+        self.metadata_changed.store(true, Ordering::Release);
+    }
+
+    fn metadata(&self) -> BTreeMap<String, Value> {
+        self.metadata_changed.store(false, Ordering::Release);
+        lock(&self.metadata).clone()
+    }
+
+    /// Rewrites the manifest, saying the run ended now when `ended`; `outputs` are the logs
+    /// and summaries open now, some of which may have been created after the start.
+    fn write_manifest(
+        &self,
+        metadata: &BTreeMap<String, Value>,
+        ended: bool,
+        outputs: &[Output],
+    ) -> Result<(), Error> {
+        let Some(facts) = &self.manifest else {
+            return Ok(());
+        };
+        let ending = ended.then(|| Ending::now(facts, unix_now_ns()));
+        let files: Vec<String> = outputs
+            .iter()
+            .flat_map(|output| [&output.log_path, &output.summary_path])
+            .filter_map(|path| path.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect();
+        facts.write(metadata, ending.as_ref(), &files)
     }
 
     /// Adds the calling thread to the session: its rings or statistics tables, which the writer
@@ -157,12 +217,7 @@ impl SessionShared {
     pub(crate) fn register_thread(&self) -> Arc<ThreadShared> {
         let index = self.next_thread_index.fetch_add(1, Ordering::Relaxed);
         let name = std::thread::current().name().map(str::to_owned);
-        let thread = Arc::new(ThreadShared::new(
-            index,
-            name,
-            self.mode,
-            site_table().len(),
-        ));
+        let thread = Arc::new(ThreadShared::new(index, name, self.mode));
         lock(&self.threads).push(Arc::clone(&thread));
         thread
     }
@@ -187,7 +242,7 @@ impl SessionShared {
         lock(&self.writer)
     }
 
-    /// Drains every thread, writes the logs and, if asked, the summaries.
+    /// Drains every thread, writes the logs and, if asked, the summaries and the manifest.
     pub(crate) fn flush_locked(
         &self,
         writer: &mut Writer,
@@ -202,32 +257,37 @@ impl SessionShared {
             .write_files()
             .map_err(|(path, source)| Error::Write { path, source });
         let summaries = if with_summaries {
-            self.write_summaries(writer)
+            self.write_summaries(writer, false)
         } else {
             Ok(())
         };
         logs.and(summaries)
     }
 
-    fn write_summaries(&self, writer: &mut Writer) -> Result<(), Error> {
-        let stats = writer.merged_stats(&self.threads());
+    /// Writes the summaries, then the manifest (saying the run ended when `ended`).
+    fn write_summaries(&self, writer: &mut Writer, ended: bool) -> Result<(), Error> {
+        let sites = site_table();
+        writer.cover(&sites);
+        let stats = writer.merged_stats(&self.threads(), sites.len());
+        let metadata = self.metadata();
         let facts = SessionFacts {
             mode: self.mode,
             clock: self.clock,
             elapsed: self.started.elapsed(),
-            now_unix_ns: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.as_nanos() as u64),
+            now_unix_ns: unix_now_ns(),
+            otlp: writer.otlp_counts(),
         };
         let written = summary::write_summaries(&SummaryInput {
             facts,
-            sites: site_table(),
+            run_id: &self.run_id,
+            metadata: &metadata,
+            sites: &sites,
             stats: &stats,
             outputs: &writer.outputs,
             thread_names: &writer.thread_names,
         });
         writer.changed = false;
-        written
+        written.and(self.write_manifest(&metadata, ended, &writer.outputs))
     }
 
     /// Every site's statistics, after taking in everything recorded so far (which also writes
@@ -238,12 +298,12 @@ impl SessionShared {
             // A failed write is counted in its output and reported by the next flush.
             let _ = self.flush_locked(&mut writer, false);
         }
-        writer.merged_stats(&self.threads())
+        writer.merged_stats(&self.threads(), site_count())
     }
 
     pub(crate) fn flush(&self) -> Result<(), Error> {
         if self.mode == Mode::Off {
-            return Ok(());
+            return self.write_manifest(&self.metadata(), false, &[]);
         }
         let mut writer = self.lock_writer();
         self.flush_locked(&mut writer, true)
@@ -253,16 +313,22 @@ impl SessionShared {
     /// exit handler, where the lock may be held by this very thread. `last` closes the files.
     pub(crate) fn flush_patiently(&self, patience: Duration, last: bool) {
         if self.mode == Mode::Off {
+            if last {
+                // Best effort on the way out.
+                let _ = self.write_manifest(&self.metadata(), true, &[]);
+            }
             return;
         }
         let deadline = Instant::now() + patience;
         loop {
             if let Some(mut writer) = try_lock(&self.writer) {
                 // Best effort on the way out: failures are counted in the outputs.
-                let _ = self.flush_locked(&mut writer, true);
                 if last {
+                    let _ = self.flush_final(&mut writer);
                     self.accepting.store(false, Ordering::Release);
                     writer.close_files();
+                } else {
+                    let _ = self.flush_locked(&mut writer, true);
                 }
                 return;
             }
@@ -273,18 +339,32 @@ impl SessionShared {
         }
     }
 
-    /// The final flush: everything recorded goes to disk, then the files close and producers
-    /// stop waiting for room.
+    /// The final flush: everything recorded goes to disk, the manifest says the run ended,
+    /// then the files close and producers stop waiting for room.
     pub(crate) fn flush_last(&self) -> Result<(), Error> {
         let mut writer = self.lock_writer();
         let result = if self.mode == Mode::Off {
-            Ok(())
+            self.write_manifest(&self.metadata(), true, &[])
         } else {
-            self.flush_locked(&mut writer, true)
+            self.flush_final(&mut writer)
         };
         self.accepting.store(false, Ordering::Release);
         writer.close_files();
         result
+    }
+
+    /// The last flush: the logs, then the end of the export (a bounded wait), then the
+    /// summaries with the export's final counters.
+    fn flush_final(&self, writer: &mut Writer) -> Result<(), Error> {
+        let logs = self.flush_locked(writer, false);
+        if let Some((url, otlp)) = writer.finish_export() {
+            eprintln!(
+                "timed-runtime: OTLP export to {url}: {} spans exported, {} dropped, {} failed \
+                 requests",
+                otlp.exported, otlp.dropped, otlp.errors
+            );
+        }
+        logs.and(self.write_summaries(writer, true))
     }
 
     /// One line per log that lost rows.
@@ -305,4 +385,10 @@ impl SessionShared {
             })
             .collect()
     }
+}
+
+fn unix_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
 }

@@ -1,8 +1,14 @@
 //! Instrumented sites: one static per `#[timed]` function, registered with `inventory` so the
-//! runtime can list every site, called or not.
+//! runtime can list every site, called or not; and sites created at run time (by the `tracing`
+//! layer, one per span name, component, phase and location), leaked so they are as `'static` as
+//! the others.
 
-use std::sync::OnceLock;
+#[cfg(feature = "tracing")]
+use std::borrow::Cow;
+#[cfg(feature = "tracing")]
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Once, RwLock};
 
 /// A function instrumented with `#[timed]`: where it is and how its calls are labelled.
 ///
@@ -16,7 +22,8 @@ pub struct Site {
     module_path: &'static str,
     file: &'static str,
     line: u32,
-    /// Dense index into per-site tables, assigned once when the first session starts.
+    /// Dense index into per-site tables: a linked-in site's is assigned when the first session
+    /// starts, a site created at run time gets the next one.
     index: AtomicU32,
 }
 
@@ -85,27 +92,129 @@ pub struct SiteRegistration(pub &'static Site);
 
 inventory::collect!(SiteRegistration);
 
-/// Every instrumented function linked into this program, in a stable order
-/// (component, name, file, line), whether or not it has been called.
-pub fn sites() -> &'static [&'static Site] {
-    site_table()
+/// At most this many sites per process, linked-in and created at run time together: per-thread
+/// statistics tables are sized for it (in blocks allocated on first use), and a program that
+/// keeps inventing span names or phases cannot grow the runtime's memory without bound.
+pub(crate) const MAX_SITES: usize = 1 << 16;
+
+/// Every site by index: the linked-in ones first (sorted), then those created at run time, in
+/// the order they were created. Only ever appended to, so an index stays valid.
+static TABLE: RwLock<Vec<&'static Site>> = RwLock::new(Vec::new());
+
+/// Every instrumented function linked into this program, and every site created at run time
+/// (the spans of the `tracing` layer), in a stable order (component, name, file, line), whether
+/// or not it has been called.
+pub fn sites() -> Vec<&'static Site> {
+    let mut sites = site_table();
+    sites.sort_by(|a, b| {
+        (a.component, a.name, a.file, a.line).cmp(&(b.component, b.name, b.file, b.line))
+    });
+    sites
 }
 
-pub(crate) fn site_table() -> &'static [&'static Site] {
-    static TABLE: OnceLock<Vec<&'static Site>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table: Vec<&'static Site> = inventory::iter::<SiteRegistration>
+/// Every site known so far, by index.
+pub(crate) fn site_table() -> Vec<&'static Site> {
+    index_linked_sites();
+    read_table().clone()
+}
+
+/// How many sites are known so far.
+pub(crate) fn site_count() -> usize {
+    index_linked_sites();
+    read_table().len()
+}
+
+fn read_table() -> std::sync::RwLockReadGuard<'static, Vec<&'static Site>> {
+    // The table is only ever appended to after its entries are complete: a panic elsewhere
+    // cannot leave it inconsistent.
+    TABLE
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write_table() -> std::sync::RwLockWriteGuard<'static, Vec<&'static Site>> {
+    TABLE
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Gives the linked-in sites their indices, once, before any site is created at run time.
+fn index_linked_sites() {
+    static LINKED: Once = Once::new();
+    LINKED.call_once(|| {
+        let mut linked: Vec<&'static Site> = inventory::iter::<SiteRegistration>
             .into_iter()
             .map(|registration| registration.0)
             .collect();
-        table.sort_by(|a, b| {
+        linked.sort_by(|a, b| {
             (a.component, a.name, a.file, a.line).cmp(&(b.component, b.name, b.file, b.line))
         });
         // The same static can be submitted twice only through hand-written registrations.
-        table.dedup_by(|a, b| std::ptr::eq(*a, *b));
-        for (index, site) in table.iter().enumerate() {
+        linked.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        linked.truncate(MAX_SITES);
+        for (index, site) in linked.iter().enumerate() {
             site.index.store(index as u32, Ordering::Relaxed);
         }
-        table
-    })
+        *write_table() = linked;
+    });
+}
+
+#[cfg(feature = "tracing")]
+/// What tells two sites created at run time apart: all of a site's labels and its location.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SiteKey {
+    pub name: Cow<'static, str>,
+    pub phase: Cow<'static, str>,
+    pub component: Cow<'static, str>,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+}
+
+#[cfg(feature = "tracing")]
+/// The site created at run time for `key`, created (and kept for the life of the process) on
+/// first use. `None` once [`MAX_SITES`] sites exist: such calls are not recorded.
+pub(crate) fn dynamic_site(key: SiteKey) -> Option<&'static Site> {
+    static CREATED: RwLock<Option<HashMap<SiteKey, &'static Site>>> = RwLock::new(None);
+    if let Some(site) = CREATED
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .as_ref()
+        .and_then(|created| created.get(&key))
+    {
+        return Some(site);
+    }
+    index_linked_sites();
+    let mut created = CREATED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let created = created.get_or_insert_with(HashMap::new);
+    if let Some(site) = created.get(&key) {
+        return Some(site);
+    }
+    let mut table = write_table();
+    if table.len() >= MAX_SITES {
+        return None;
+    }
+    let site: &'static Site = Box::leak(Box::new(Site::new(
+        leak(key.name.clone()),
+        leak(key.phase.clone()),
+        leak(key.component.clone()),
+        key.module_path,
+        key.file,
+        key.line,
+    )));
+    site.index.store(table.len() as u32, Ordering::Relaxed);
+    table.push(site);
+    created.insert(key, site);
+    Some(site)
+}
+
+#[cfg(feature = "tracing")]
+/// Text that lives as long as its site, which lives as long as the process.
+fn leak(text: Cow<'static, str>) -> &'static str {
+    match text {
+        Cow::Borrowed(text) => text,
+        Cow::Owned(text) => Box::leak(text.into_boxed_str()),
+    }
 }

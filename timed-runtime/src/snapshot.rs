@@ -31,9 +31,11 @@ pub fn snapshot() -> Vec<OperationStats> {
     let Some(session) = shared::current() else {
         return Vec::new();
     };
-    site_table()
-        .iter()
-        .zip(session.statistics())
+    let sites = site_table();
+    let statistics = session.statistics();
+    sites
+        .into_iter()
+        .zip(statistics)
         .map(|(site, stats)| {
             let nanos = Duration::from_nanos;
             let recorded = |value: u64| (stats.count > 0).then(|| nanos(value));

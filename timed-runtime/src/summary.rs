@@ -2,12 +2,11 @@
 //! the outputs' counters and the session's facts it is handed.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::atomic::write_atomically;
 use crate::clock::ClockKind;
 use crate::error::Error;
 use crate::histogram::RELATIVE_ERROR;
@@ -25,12 +24,30 @@ pub(crate) struct SessionFacts {
     pub elapsed: Duration,
     /// When the summaries are written.
     pub now_unix_ns: u64,
+    /// The OTLP export's counters, when calls are exported.
+    pub otlp: Option<OtlpCounts>,
+}
+
+/// What became of the spans exported over OTLP, process-wide.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OtlpCounts {
+    /// Taken by the collector.
+    pub exported: u64,
+    /// Given up: the queue was full, the retries ran out, the collector refused them, or the
+    /// session ended before they could be sent.
+    pub dropped: u64,
+    /// Requests that failed (each failed attempt counts).
+    pub errors: u64,
 }
 
 /// What the summaries are made of: statistics by site index (as `sites`), and the names of the
 /// threads by their `thread` column.
 pub(crate) struct SummaryInput<'a> {
     pub facts: SessionFacts,
+    /// The run's id, as in its manifest.
+    pub run_id: &'a str,
+    /// What the program attached to the run (`Config::metadata`, `Session::metadata`).
+    pub metadata: &'a BTreeMap<String, serde_json::Value>,
     pub sites: &'a [&'static Site],
     pub stats: &'a [Stats],
     pub outputs: &'a [Output],
@@ -44,6 +61,7 @@ fn ms(ns: u64) -> f64 {
 #[derive(Serialize)]
 struct ComponentSummary<'a> {
     component: &'a str,
+    run_id: &'a str,
     generated_at: String,
     mode: &'static str,
     clock: &'static str,
@@ -52,7 +70,14 @@ struct ComponentSummary<'a> {
     rows_written: u64,
     rows_lost: u64,
     write_errors: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_exported: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_dropped: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otlp_errors: Option<u64>,
     threads: BTreeMap<String, Option<&'a str>>,
+    metadata: &'a BTreeMap<String, serde_json::Value>,
     operations: BTreeMap<&'static str, OperationSummary>,
 }
 
@@ -149,6 +174,7 @@ pub(crate) fn write_summaries(input: &SummaryInput<'_>) -> Result<(), Error> {
         }
         let summary = ComponentSummary {
             component: &output.component,
+            run_id: input.run_id,
             generated_at: generated_at.clone(),
             mode: input.facts.mode.as_str(),
             clock: input.facts.clock.as_str(),
@@ -157,7 +183,11 @@ pub(crate) fn write_summaries(input: &SummaryInput<'_>) -> Result<(), Error> {
             rows_written: output.rows_written,
             rows_lost: output.rows_lost,
             write_errors: output.write_errors,
+            otlp_exported: input.facts.otlp.map(|otlp| otlp.exported),
+            otlp_dropped: input.facts.otlp.map(|otlp| otlp.dropped),
+            otlp_errors: input.facts.otlp.map(|otlp| otlp.errors),
             threads: threads.clone(),
+            metadata: input.metadata,
             operations: operations
                 .into_iter()
                 .map(|(name, (mut operation, merged))| {
@@ -177,61 +207,4 @@ pub(crate) fn write_summaries(input: &SummaryInput<'_>) -> Result<(), Error> {
         }
     }
     first_error.map_or(Ok(()), Err)
-}
-
-/// Replaces `path` with `contents` so that a reader, or the file system after a crash, sees the
-/// old file or the new one, never a mix: a temporary file beside it is written and synced to
-/// disk, renamed over it, and the rename synced with the directory.
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let mut temporary = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temporary.write_all(contents)?;
-    temporary.as_file().sync_all()?;
-    temporary.persist(path).map_err(|error| error.error)?;
-    sync_dir(dir)
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    // Directories cannot be opened for syncing there; the rename is as durable as the OS makes it.
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_atomic_write_replaces_the_file_and_leaves_nothing_beside_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c_timing_summary.json");
-        std::fs::write(&path, "old").unwrap();
-        write_atomically(&path, b"new").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["c_timing_summary.json"]);
-    }
-
-    #[test]
-    fn an_atomic_write_into_a_missing_directory_fails_with_the_cause() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing").join("c_timing_summary.json");
-        let error = write_atomically(&path, b"new").unwrap_err();
-        assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
-    }
 }

@@ -21,6 +21,18 @@ fn format_second(unix_second: u64, out: &mut [u8; 19]) {
     out.copy_from_slice(&text.as_bytes()[..19]);
 }
 
+/// `YYYYMMDDTHHMMSSZ` for a Unix second: the form of a run's id.
+pub(crate) fn compact_second(unix_second: u64) -> String {
+    let mut text = [0; 19];
+    format_second(unix_second, &mut text);
+    let digits: String = text
+        .iter()
+        .filter(|&&byte| byte != b'-' && byte != b':')
+        .map(|&byte| char::from(byte))
+        .collect();
+    format!("{digits}Z")
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -125,6 +137,13 @@ mod tests {
             formatter.format(4_102_444_799_000_000_000),
             "2099-12-31T23:59:59.000000Z"
         );
+    }
+
+    #[test]
+    fn run_ids_are_the_compact_utc_second() {
+        assert_eq!(compact_second(0), "19700101T000000Z");
+        assert_eq!(compact_second(1_705_314_645), "20240115T103045Z");
+        assert_eq!(compact_second(4_102_444_799), "20991231T235959Z");
     }
 
     #[test]

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::clock::Epoch;
+#[cfg(feature = "otlp")]
+use crate::otlp::OtlpConsumer;
 use crate::output::{Output, WRITE_CHUNK};
 use crate::record::{Detail, Record, Status};
 use crate::row::{self, Row, SiteText, StatusText};
-use crate::site::Site;
+use crate::site::{Site, site_count};
 use crate::stats::Stats;
+use crate::summary::OtlpCounts;
 use crate::thread::ThreadShared;
 use crate::timestamp::TimestampFormatter;
 
@@ -43,14 +46,25 @@ impl<'a> Batch<'a> {
 /// waiting producer sooner.
 const BATCH: usize = 1024;
 
+/// Opens the log of a component first met while recording (a `tracing` span's): the writer
+/// cannot fail, so a log that cannot be opened comes back closed, its error noted.
+pub(crate) type OpenOutput = Box<dyn FnMut(&str) -> Output + Send>;
+
+/// What the writer keeps per site, made when it first meets the site.
+struct SiteOutput {
+    /// Index into `outputs`.
+    output: usize,
+    text: SiteText,
+}
+
 pub(crate) struct Writer {
     pub outputs: Vec<Output>,
+    open_output: OpenOutput,
     /// The session's start, to print ticks as times.
-    epoch: Epoch,
-    /// Index into `outputs`, by site index.
-    site_output: Vec<usize>,
-    site_text: Vec<SiteText>,
-    /// Full mode's statistics, by site index.
+    pub epoch: Epoch,
+    /// By site index; grows as sites are met.
+    sites: Vec<Option<SiteOutput>>,
+    /// Full mode's statistics, by site index (grows as sites are met).
     stats: Vec<Stats>,
     /// Summary mode's statistics of threads that have exited, by site index.
     retired: Vec<Stats>,
@@ -62,36 +76,100 @@ pub(crate) struct Writer {
     batch_details: Vec<Detail>,
     /// Something was recorded since the summaries were last written.
     pub changed: bool,
+    /// Every call also goes out as an OTLP span.
+    #[cfg(feature = "otlp")]
+    otlp: Option<OtlpConsumer>,
 }
 
 impl Writer {
-    /// A writer into `outputs`, one per component; each site's rows go to its component's.
-    pub(crate) fn new(outputs: Vec<Output>, sites: &[&'static Site], epoch: Epoch) -> Writer {
-        let site_output = sites
-            .iter()
-            .map(|site| {
-                outputs
-                    .iter()
-                    .position(|output| output.component == site.component())
-                    .unwrap_or(0)
-            })
-            .collect();
+    /// A writer into `outputs`, one per component; each site's rows go to its component's,
+    /// opened with `open_output` for a component that has none yet.
+    pub(crate) fn new(outputs: Vec<Output>, open_output: OpenOutput, epoch: Epoch) -> Writer {
         Writer {
             outputs,
+            open_output,
             epoch,
-            site_output,
-            site_text: sites
-                .iter()
-                .map(|site| SiteText::new(site.name(), site.phase(), site.component()))
-                .collect(),
-            stats: vec![Stats::default(); sites.len()],
-            retired: vec![Stats::default(); sites.len()],
+            sites: Vec::new(),
+            stats: Vec::new(),
+            retired: Vec::new(),
             thread_names: BTreeMap::new(),
             timestamps: TimestampFormatter::new(),
             details_text: String::new(),
             details_field: Vec::new(),
             batch_details: Vec::new(),
             changed: false,
+            #[cfg(feature = "otlp")]
+            otlp: None,
+        }
+    }
+
+    /// Exports every call from now on.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn export_to(&mut self, consumer: OtlpConsumer) {
+        self.otlp = Some(consumer);
+    }
+
+    /// The export's counters so far (`None` when not exporting).
+    pub(crate) fn otlp_counts(&self) -> Option<OtlpCounts> {
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &self.otlp {
+            return Some(otlp.counts());
+        }
+        None
+    }
+
+    /// Sends the last spans and waits a bounded time for them to reach the collector; returns
+    /// where they went and the final counters.
+    pub(crate) fn finish_export(&mut self) -> Option<(String, OtlpCounts)> {
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &mut self.otlp {
+            otlp.finish();
+            return Some((otlp.url().to_owned(), otlp.counts()));
+        }
+        None
+    }
+
+    /// The output and escaped text of a site, made on first sight (opening its component's log
+    /// if it is the component's first site).
+    #[inline]
+    fn ensure_site(&mut self, site: &'static Site, index: usize) {
+        if matches!(self.sites.get(index), Some(Some(_))) {
+            return;
+        }
+        if self.sites.len() <= index {
+            self.sites.resize_with(index + 1, || None);
+        }
+        if self.sites[index].is_none() {
+            let output = match self
+                .outputs
+                .iter()
+                .position(|output| output.component == site.component())
+            {
+                Some(output) => output,
+                None => {
+                    self.outputs.push((self.open_output)(site.component()));
+                    self.outputs.len() - 1
+                }
+            };
+            self.sites[index] = Some(SiteOutput {
+                output,
+                text: SiteText::new(site.name(), site.phase(), site.component()),
+            });
+        }
+    }
+
+    /// Opens the log of every component of `sites` that has none yet: sites created at run time
+    /// (in summary mode no row opens it, and a site created in an earlier session has its
+    /// component's log and summary in this one too, as linked-in sites do).
+    pub(crate) fn cover(&mut self, sites: &[&'static Site]) {
+        for site in sites {
+            if !self
+                .outputs
+                .iter()
+                .any(|output| output.component == site.component())
+            {
+                self.outputs.push((self.open_output)(site.component()));
+            }
         }
     }
 
@@ -110,6 +188,11 @@ impl Writer {
                 self.retire(thread);
                 exited.push(Arc::clone(thread));
             }
+        }
+        #[cfg(feature = "otlp")]
+        if let Some(otlp) = &mut self.otlp {
+            // Each drain ends a batch: spans wait on the writer at most one flush interval.
+            otlp.send();
         }
         exited
     }
@@ -158,17 +241,36 @@ impl Writer {
         self.changed = true;
         self.fold_statistics(batch);
         self.write_rows(batch);
+        #[cfg(feature = "otlp")]
+        self.export(batch);
+    }
+
+    #[cfg(feature = "otlp")]
+    fn export(&mut self, batch: &Batch<'_>) {
+        let Some(otlp) = &mut self.otlp else {
+            return;
+        };
+        let thread_name = self
+            .thread_names
+            .get(&batch.thread)
+            .and_then(Option::as_deref);
+        let mut details = batch.details;
+        for record in batch.records() {
+            let (own, rest) = details.split_at(usize::from(record.details).min(details.len()));
+            details = rest;
+            otlp.add(record, own, batch.thread, thread_name, &self.epoch);
+        }
     }
 
     fn fold_statistics(&mut self, batch: &Batch<'_>) {
         for record in batch.records() {
-            if let Some(stats) = record
-                .site
-                .index()
-                .and_then(|site| self.stats.get_mut(site))
-            {
-                stats.record(record.duration_ns, record.self_ns, record.status);
+            let Some(site) = record.site.index() else {
+                continue;
+            };
+            if self.stats.len() <= site {
+                self.stats.resize_with(site + 1, Stats::default);
             }
+            self.stats[site].record(record.duration_ns, record.self_ns, record.status);
         }
     }
 
@@ -180,11 +282,15 @@ impl Writer {
             let Some(site) = record.site.index() else {
                 continue;
             };
-            let (Some(site_text), Some(&output)) =
-                (self.site_text.get(site), self.site_output.get(site))
+            self.ensure_site(record.site, site);
+            let Some(Some(SiteOutput {
+                output,
+                text: site_text,
+            })) = self.sites.get(site)
             else {
                 continue;
             };
+            let output = *output;
             self.details_field.clear();
             if !own.is_empty() {
                 format_details(own, &mut self.details_text, &mut self.details_field);
@@ -214,6 +320,10 @@ impl Writer {
 
     /// Keeps the summary-mode statistics of a thread that has exited.
     fn retire(&mut self, thread: &ThreadShared) {
+        let sites = site_count();
+        if self.retired.len() < sites {
+            self.retired.resize_with(sites, Stats::default);
+        }
         for (site, retired) in self.retired.iter_mut().enumerate() {
             if let Some(table) = thread.table(site) {
                 retired.merge_atomic(table);
@@ -221,15 +331,15 @@ impl Writer {
         }
     }
 
-    /// Every site's statistics so far: full mode's, exited threads' and the live `threads'`.
-    pub(crate) fn merged_stats(&self, threads: &[Arc<ThreadShared>]) -> Vec<Stats> {
-        let mut merged: Vec<Stats> = self
-            .stats
-            .iter()
-            .zip(&self.retired)
-            .map(|(full, retired)| {
-                let mut stats = full.clone();
-                stats.merge(retired);
+    /// The statistics of each of the first `sites` sites so far: full mode's, exited threads'
+    /// and the live `threads'`.
+    pub(crate) fn merged_stats(&self, threads: &[Arc<ThreadShared>], sites: usize) -> Vec<Stats> {
+        let mut merged: Vec<Stats> = (0..sites)
+            .map(|site| {
+                let mut stats = self.stats.get(site).cloned().unwrap_or_default();
+                if let Some(retired) = self.retired.get(site) {
+                    stats.merge(retired);
+                }
                 stats
             })
             .collect();

@@ -282,9 +282,12 @@ fn a_log_that_cannot_take_its_header_fails_init_with_the_path() {
     let dir = temp_dir();
     // Writes to /dev/full fail with ENOSPC, like a full disk.
     std::os::unix::fs::symlink("/dev/full", log_path(dir.path(), "durability")).unwrap();
+    // Appending continues the files at the top of the directory (a new run would first move
+    // the link away, as an earlier run's log).
     let session = Config::new()
         .mode(Mode::Full)
         .dir(dir.path())
+        .append(true)
         .ignore_env()
         .init();
     // The header itself cannot be written: init reports it with the path, and the disk's

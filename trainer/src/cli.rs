@@ -83,24 +83,27 @@ pub struct TrainArgs {
     /// Reward shaping of the merge score [default: scaled].
     #[arg(long, value_enum)]
     pub reward: Option<RewardArg>,
-    /// Where timing logs, summaries, metrics.jsonl and the analysis report go.
+    /// Where timing logs, summaries, metrics.jsonl, the analysis report and run.json go (an
+    /// earlier run's are moved into <LOG_DIR>/runs/<id>/ first).
     #[arg(long, default_value = "logs")]
     pub log_dir: PathBuf,
     /// What the timing runtime records.
     #[arg(long, value_enum, default_value_t = TimingModeArg::Full)]
     pub timing_mode: TimingModeArg,
-    /// Where checkpoints go.
+    /// Where checkpoints go (an earlier run's are moved into <CHECKPOINT_DIR>/runs/<id>/
+    /// first).
     #[arg(long, default_value = "checkpoints")]
     pub checkpoint_dir: PathBuf,
     /// Periodic checkpoints: `2m` (minutes), `90s` (seconds), `50u` (updates), a bare number
     /// of minutes, or `0` for the final checkpoint only.
     #[arg(long, default_value = "2m")]
     pub checkpoint_every: CheckpointInterval,
-    /// Periodic checkpoints kept (besides latest.ckpt and final.ckpt).
+    /// Periodic checkpoints of this run kept (besides latest.ckpt and final.ckpt).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub keep_checkpoints: u64,
-    /// Continue the run saved in this checkpoint. PPO flags left out keep the checkpoint's
-    /// values; without --minutes/--updates, an unfinished budget is continued.
+    /// Continue the run saved in this checkpoint (any, a kept run's included:
+    /// checkpoints/runs/<id>/final.ckpt). PPO flags left out keep the checkpoint's values;
+    /// without --minutes/--updates, an unfinished budget is continued.
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Games of the greedy evaluation after training (0 to skip).
@@ -122,6 +125,10 @@ pub struct TrainArgs {
     /// the token printed at start.
     #[arg(long, requires = "dashboard")]
     pub dashboard_allow_remote: bool,
+    /// Also send every timed call as an OTLP span to this OpenTelemetry collector
+    /// (`http://host:port`).
+    #[arg(long, value_name = "URL")]
+    pub otlp: Option<String>,
 }
 
 impl TrainArgs {
@@ -166,6 +173,7 @@ impl TrainArgs {
             eval_games: count(self.eval_games),
             report: !self.no_report,
             status_every: self.status_every,
+            otlp_endpoint: self.otlp,
         }
     }
 }
@@ -480,6 +488,8 @@ mod tests {
             "--eval-games",
             "0",
             "--no-report",
+            "--otlp",
+            "http://collector:4318",
             "--status-every",
             "2.5",
         ]);
@@ -504,6 +514,7 @@ mod tests {
                 eval_games: 0,
                 report: false,
                 status_every: 2.5,
+                otlp_endpoint: Some("http://collector:4318".into()),
             }
         );
         assert_eq!(settings.validate(), Ok(()));

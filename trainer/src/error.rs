@@ -171,6 +171,25 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_run_that_cannot_be_kept_names_the_directory_then_the_paths() {
+        let error = RunError::from(CheckpointError::new(
+            Path::new("checkpoints"),
+            CheckpointErrorKind::KeepRun(timed_runtime::Error::KeepRun {
+                from: PathBuf::from("checkpoints/final.ckpt"),
+                to: PathBuf::from("checkpoints/runs/20261201T201809Z/final.ckpt"),
+                source: io::Error::from_raw_os_error(18),
+            }),
+        ));
+        assert_eq!(
+            Chain(&error).to_string(),
+            "checkpoint checkpoints: cannot keep the earlier run's checkpoints: cannot move \
+             checkpoints/final.ckpt to checkpoints/runs/20261201T201809Z/final.ckpt: Invalid \
+             cross-device link (os error 18)"
+        );
+        assert_eq!(error.exit_code(), 1);
+    }
+
+    #[test]
     fn a_tensor_mismatch_is_the_checkpoints_cause() {
         let error = RunError::from(CheckpointError::new(
             Path::new("b.ckpt"),

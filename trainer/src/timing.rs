@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::path::Path;
-use timed_runtime::{Config, Mode, Session};
+use timed_runtime::{Config, Mode};
 
 /// What the timing runtime records during a run (`timed_runtime::Mode`, as settings name it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,22 +26,24 @@ impl From<TimingMode> for Mode {
     }
 }
 
+/// The program and version a run's manifest names.
+pub const PROGRAM: &str = "trainer";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub const PPO_COMPONENT: &str = "ppo_trainer";
 pub const MANAGER_COMPONENT: &str = "training_manager";
 
 /// Records into `dir`: `ppo_training_timing.log`, `ppo_timing_summary.json`,
-/// `training_manager_timing.log`, `training_manager_timing_summary.json`. The `TIMED_*`
-/// environment variables still override the mode and directory.
+/// `training_manager_timing.log`, `training_manager_timing_summary.json`, and the run's
+/// `run.json` naming the trainer and its version. The `TIMED_*` environment variables still
+/// override the mode and directory.
 pub fn session_config(mode: Mode, dir: &Path) -> Config {
     Config::new()
+        .program(PROGRAM, VERSION)
         .mode(mode)
         .dir(dir)
         .component(PPO_COMPONENT, "ppo_training", "ppo")
         .component(MANAGER_COMPONENT, "training_manager", "training_manager")
-}
-
-pub fn start_session(mode: Mode, dir: &Path) -> Result<Session, timed_runtime::Error> {
-    session_config(mode, dir).init()
 }
 
 /// One instrumented function.

@@ -64,6 +64,7 @@ fn metadata_of(trainer: &Trainer<GameEnv>) -> Metadata {
         ],
         best_score: Some(1024.0),
         best_tile: Some(128),
+        run_id: Some("20261201T201809Z".into()),
     }
 }
 

@@ -247,7 +247,17 @@ fn a_tiny_run_writes_logs_metrics_and_checkpoints_and_resumes() {
     assert!(eval_text.starts_with("greedy policy of checkpoints/final.ckpt: 20 games in "));
     assert_eq!(body(&eval_text), body(&greedy_block(&text)));
 
-    // Resuming runs 2 more updates; counters and the metrics stream continue.
+    // Resuming runs 2 more updates; counters and the metrics stream continue, in a new run:
+    // the first run's files are kept, whole, under its id.
+    let first_id = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(logs.join("run.json")).unwrap(),
+    )
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first_metrics = std::fs::read(logs.join("metrics.jsonl")).unwrap();
+    let first_final = std::fs::read(&final_path).unwrap();
     let mut args = TINY.to_vec();
     args.extend([
         "--resume",
@@ -266,9 +276,36 @@ fn a_tiny_run_writes_logs_metrics_and_checkpoints_and_resumes() {
     let after = load_checkpoint(&final_path).unwrap();
     assert_eq!(after.metadata.counters.updates, 4);
     assert_eq!(after.metadata.counters.env_steps, 256);
+    let kept_logs = logs.join("runs").join(&first_id);
+    let kept_checkpoints = dir.path().join("checkpoints/runs").join(&first_id);
+    assert!(
+        resumed_text.contains(&format!(
+            "continuing run {first_id} from {}\n",
+            kept_checkpoints
+                .join("final.ckpt")
+                .strip_prefix(dir.path())
+                .unwrap()
+                .display()
+        )),
+        "{resumed_text}"
+    );
+    // The metrics, over both runs: the first run's lines where it is kept, the resumed run's
+    // (numbered on) at the top.
+    assert_eq!(
+        metric_iterations(&kept_logs.join("metrics.jsonl")),
+        [(1, 64), (2, 128)]
+    );
     assert_eq!(
         metric_iterations(&logs.join("metrics.jsonl")),
-        [(1, 64), (2, 128), (3, 192), (4, 256)]
+        [(3, 192), (4, 256)]
+    );
+    assert_eq!(
+        std::fs::read(kept_logs.join("metrics.jsonl")).unwrap(),
+        first_metrics
+    );
+    assert_eq!(
+        std::fs::read(kept_checkpoints.join("final.ckpt")).unwrap(),
+        first_final
     );
 }
 

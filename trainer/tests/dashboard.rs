@@ -738,31 +738,71 @@ fn the_history_of_runs_and_their_reports_are_served() {
     let _turn = training_turn();
     let served = Served::start(|options| options.base_settings.report = true);
     let addr = served.addr();
-    let started = post_run(addr, &tiny(json!({"updates": 3})));
-    assert_eq!(started.status, 202, "{}", started.body);
-    let status = served.wait_finished();
-    let report = status["finished"]["report"].as_str().unwrap().to_string();
-    let page = http(addr, "GET", &report, &[], "");
-    assert_eq!(page.status, 200);
-    assert!(
-        page.headers
-            .contains("content-type: text/html; charset=utf-8")
-    );
-    assert!(page.body.contains("<html"));
+    let mut ids = Vec::new();
+    for updates in [3, 2] {
+        let started = post_run(addr, &tiny(json!({ "updates": updates })));
+        assert_eq!(started.status, 202, "{}", started.body);
+        let status = served.wait_finished();
+        let id = status["run_id"]
+            .as_str()
+            .expect("the run's id, from its manifest")
+            .to_string();
+        assert_eq!(status["finished"]["run_id"], id.as_str());
+        assert_eq!(
+            status["finished"]["report"].as_str(),
+            Some(format!("/runs/{id}/report.html").as_str())
+        );
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    // Newest first: the latest at the top of the log directory, the first kept under runs/.
     let listing = http(addr, "GET", "/api/runs", &[], "").json();
     let runs = listing["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0]["latest"], true);
-    assert_eq!(runs[0]["report"].as_str(), Some(report.as_str()));
-    let metrics = http(
-        addr,
-        "GET",
-        &report.replace("report.html", "metrics.jsonl"),
-        &[],
-        "",
+    let listed: Vec<(&str, bool)> = runs
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r["latest"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(listed, [(ids[1].as_str(), true), (ids[0].as_str(), false)]);
+    assert_eq!(
+        runs[1]["dir"],
+        json!(served.log_dir().join("runs").join(&ids[0]))
     );
-    assert_eq!(metrics.status, 200);
-    assert_eq!(metrics.body.lines().count(), 3);
+    for (run, updates) in runs.iter().zip([2, 3]) {
+        assert_eq!(run["settings"]["schedule"]["budget"]["updates"], updates);
+        assert!(
+            run["started_at"].is_string() && run["duration_s"].is_number(),
+            "{run}"
+        );
+        let report = run["report"].as_str().unwrap();
+        let page = http(addr, "GET", report, &[], "");
+        assert_eq!(page.status, 200, "{report}");
+        assert!(
+            page.headers
+                .contains("content-type: text/html; charset=utf-8")
+        );
+        assert!(page.body.contains("<html"));
+        let metrics = http(
+            addr,
+            "GET",
+            &report.replace("report.html", "metrics.jsonl"),
+            &[],
+            "",
+        );
+        assert_eq!(metrics.status, 200);
+        assert_eq!(metrics.body.lines().count(), updates);
+        let manifest = http(
+            addr,
+            "GET",
+            &report.replace("report.html", "run.json"),
+            &[],
+            "",
+        );
+        assert_eq!(manifest.json()["id"], run["id"]);
+    }
+    assert_eq!(
+        http(addr, "GET", "/runs/20990101T000000Z/report.html", &[], "").status,
+        404
+    );
 }
 
 #[test]

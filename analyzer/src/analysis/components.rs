@@ -85,10 +85,14 @@ pub fn timeline_origin_ns(dataset: &Dataset, component: &str) -> i64 {
         .unwrap_or(0)
 }
 
-fn thread_names(summaries: &[&SummaryFile]) -> BTreeMap<u32, String> {
-    summaries
+/// The names of the threads: from the summaries, and for processes known from OTLP spans
+/// (which have none) from the process.
+fn thread_names(dataset: &Dataset, summaries: &[&SummaryFile]) -> BTreeMap<u32, String> {
+    dataset
+        .processes
         .iter()
-        .flat_map(|summary| summary.threads.clone())
+        .flat_map(|process| process.thread_names())
+        .chain(summaries.iter().flat_map(|summary| summary.threads.clone()))
         .collect()
 }
 
@@ -117,7 +121,7 @@ fn self_time_source(
             ),
         );
     }
-    if files.iter().all(|file| file.format == LogFormat::Ours) {
+    if files.iter().all(|file| file.format.has_call_tree()) {
         return (
             SelfTimeSource::Logged,
             "self_ms column of the log".to_string(),
@@ -232,7 +236,7 @@ fn build_component(
     let has_parent_links = dataset
         .files
         .iter()
-        .any(|file| file.format == LogFormat::Ours && file.components.iter().any(|c| c == name));
+        .any(|file| file.format.has_call_tree() && file.components.iter().any(|c| c == name));
     let origin = timeline_origin_ns(dataset, name);
     let end = members
         .ops
@@ -241,7 +245,7 @@ fn build_component(
         .max()
         .unwrap_or(origin);
     let span_s = (end - origin).max(0) as f64 / 1e9;
-    let names = thread_names(summaries);
+    let names = thread_names(dataset, summaries);
     let mut operations: Vec<OperationReport> = members
         .ids
         .iter()

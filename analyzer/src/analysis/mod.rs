@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 
 use crate::error::Error;
 use crate::ingest::dataset::Dataset;
-use crate::ingest::detect::LogFormat;
 use crate::ingest::numbers::format_timestamp_us;
 use crate::options::Options;
 use crate::report::{AnalyzerVersion, Report, StatisticsMethod};
@@ -41,9 +40,15 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
     let stats =
         components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
-        .summaries
+        .processes
         .iter()
-        .flat_map(|summary| summary.threads.clone())
+        .flat_map(|process| process.thread_names())
+        .chain(
+            dataset
+                .summaries
+                .iter()
+                .flat_map(|summary| summary.threads.clone()),
+        )
         .collect();
     let tree = call_tree::CallTree::new(&dataset.callgraph.calls);
     let total_ns: Vec<u128> = dataset.table.ops.iter().map(|op| op.total_ns).collect();
@@ -65,10 +70,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
     let bottlenecks = bottlenecks::find_bottlenecks(&components, &options.thresholds);
     let (trends, modes) = timelines::trends_and_modes(&dataset, &components, inject_panic)?;
     let thread_imbalances = threads::find_imbalances(&components);
-    let any_ours = dataset
-        .files
-        .iter()
-        .any(|file| file.format == LogFormat::Ours);
+    let any_ours = dataset.files.iter().any(|file| file.format.has_call_tree());
     let (cross_component, breakdown) = cross_component::analyze(
         &tree,
         &dataset.callgraph,

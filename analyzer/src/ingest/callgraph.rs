@@ -108,6 +108,11 @@ impl CallGraphSample {
             .retain(|call| call.block().is_none_or(|block| mix(block) <= threshold));
     }
 
+    /// The most calls kept before the sample thins out.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     /// The fraction of time blocks the sample keeps (1.0 when nothing was dropped).
     pub fn fraction(&self) -> f64 {
         if self.threshold == u64::MAX {

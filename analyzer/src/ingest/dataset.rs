@@ -15,6 +15,7 @@ use super::discover::stem;
 use super::interner::OpKey;
 use super::nesting::NestingJoin;
 use super::problems::{ProblemKind, ProblemLog};
+use super::process::Process;
 use super::split::parse_parallel;
 use super::summary_json::SummaryFile;
 use crate::error::Error;
@@ -114,6 +115,8 @@ pub struct Dataset {
     pub summaries: Vec<SummaryFile>,
     pub callgraph: CallGraphSample,
     pub limits: Limits,
+    /// The processes the calls come from (one per log directory, one per OTLP resource).
+    pub processes: Vec<Process>,
 }
 
 impl Dataset {
@@ -126,12 +129,71 @@ impl Dataset {
             summaries: Vec::new(),
             callgraph: CallGraphSample::new(options.call_graph_budget),
             limits: options.limits(),
+            processes: Vec::new(),
         }
     }
 
-    /// Reads one log and merges it in. Fails only when a reader thread fails.
+    /// Reads one log of the dataset's first process (created for `self.dir` if there is none
+    /// yet) and merges it in. Fails only when a reader thread fails.
     pub fn add_log(&mut self, path: &Path, options: &Options) -> Result<(), Error> {
-        let (file, table, events, callgraph) = read_log(path, options)?;
+        if self.processes.is_empty() {
+            self.processes.push(Process::of_dir(&self.dir, 0, 0));
+        }
+        self.add_log_of(path, options, 0)
+    }
+
+    /// Reads one log of process `process` (an index into `processes`) and merges it in, its
+    /// threads and call ids made the dataset's. Fails only when a reader thread fails.
+    pub fn add_log_of(
+        &mut self,
+        path: &Path,
+        options: &Options,
+        process: usize,
+    ) -> Result<(), Error> {
+        let (file, mut table, events, mut callgraph) = read_log(path, options)?;
+        let process = &mut self.processes[process];
+        for op in &mut table.ops {
+            for totals in &mut op.threads {
+                process.saw_thread(totals.thread);
+                totals.thread = process.thread(totals.thread);
+            }
+        }
+        for call in &mut callgraph.calls {
+            process.saw_thread(call.thread);
+            call.thread = process.thread(call.thread);
+            call.call_id = process.call_id(call.call_id);
+            call.parent_id = process.call_id(call.parent_id);
+        }
+        self.absorb(file, table, events, callgraph);
+        Ok(())
+    }
+
+    /// Merges in a file read elsewhere (OTLP spans) whose calls already carry the dataset's
+    /// threads and call ids.
+    pub fn add_parsed(&mut self, mut file: LogFile, outputs: Vec<ChunkOutput>) {
+        let callgraph = CallGraphSample::new(self.callgraph_budget());
+        let (table, events, callgraph) = merge_chunks(&mut file, outputs, self.limits, callgraph);
+        self.absorb(file, table, events, callgraph);
+    }
+
+    /// The process a thread of the dataset belongs to.
+    pub fn process_of_thread(&self, thread: u32) -> Option<&Process> {
+        self.processes
+            .iter()
+            .find(|process| process.owns_thread(thread))
+    }
+
+    fn callgraph_budget(&self) -> usize {
+        self.callgraph.budget()
+    }
+
+    fn absorb(
+        &mut self,
+        file: LogFile,
+        table: OpTable,
+        events: Vec<(OpKey, EventTally)>,
+        callgraph: CallGraphSample,
+    ) {
         let ids = self.table.absorb(&table.keys, table.ops, self.limits);
         let mut callgraph = callgraph;
         callgraph.remap_keys(&ids);
@@ -142,28 +204,34 @@ impl Dataset {
         }
         self.events = merged.events;
         self.files.push(file);
-        Ok(())
     }
 }
 
 type FileData = (LogFile, OpTable, Vec<(OpKey, EventTally)>, CallGraphSample);
 
+impl LogFile {
+    /// A file before reading: nothing known but its path.
+    pub fn new(path: &Path, format: LogFormat) -> LogFile {
+        LogFile {
+            path: path.to_path_buf(),
+            stem: stem(path),
+            format,
+            bytes: 0,
+            lines: 0,
+            rows: 0,
+            header_lines: 0,
+            problems: ProblemLog::default(),
+            components: Vec::new(),
+            first_start_us: None,
+            last_end_us: None,
+            nesting: None,
+        }
+    }
+}
+
 fn read_log(path: &Path, options: &Options) -> Result<FileData, Error> {
-    let stem = stem(path);
-    let mut file = LogFile {
-        path: path.to_path_buf(),
-        stem: stem.clone(),
-        format: LogFormat::Empty,
-        bytes: 0,
-        lines: 0,
-        rows: 0,
-        header_lines: 0,
-        problems: ProblemLog::default(),
-        components: Vec::new(),
-        first_start_us: None,
-        last_end_us: None,
-        nesting: None,
-    };
+    let mut file = LogFile::new(path, LogFormat::Empty);
+    let stem = file.stem.clone();
     let callgraph = CallGraphSample::new(options.call_graph_budget);
     let map = match map_file(path) {
         Ok(map) => map,
@@ -229,7 +297,7 @@ fn map_file(path: &Path) -> std::io::Result<Option<Mmap>> {
     Ok(Some(map))
 }
 
-fn merge_chunks(
+pub(crate) fn merge_chunks(
     file: &mut LogFile,
     outputs: Vec<ChunkOutput>,
     limits: Limits,

@@ -11,8 +11,17 @@ pub enum LogFormat {
     Ours,
     /// The original Python system's START/END/EVENT log.
     Legacy,
+    /// OpenTelemetry spans as OTLP JSON (the collector's file exporter).
+    Otlp,
     /// No bytes at all.
     Empty,
+}
+
+impl LogFormat {
+    /// The calls carry their parent and their self time (ours, and OTLP spans).
+    pub fn has_call_tree(self) -> bool {
+        matches!(self, LogFormat::Ours | LogFormat::Otlp)
+    }
 }
 
 /// Lines sampled when there is no header to go by.

@@ -1,4 +1,5 @@
-//! Finds the inputs in a log directory: `*_timing.log` and `*_timing_summary.json`.
+//! Finds the inputs in a log directory: `*_timing.log`, `*_timing_summary.json`, and OTLP JSON
+//! traces (`*.otlp.json`).
 
 use std::path::{Path, PathBuf};
 
@@ -6,12 +7,15 @@ use crate::error::Error;
 
 pub const LOG_SUFFIX: &str = "_timing.log";
 pub const SUMMARY_SUFFIX: &str = "_timing_summary.json";
+/// What the OpenTelemetry collector's file exporter writes, as named for the analyzer.
+pub const OTLP_SUFFIX: &str = ".otlp.json";
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Inputs {
     /// Sorted by file name, so reports are reproducible.
     pub logs: Vec<PathBuf>,
     pub summaries: Vec<PathBuf>,
+    pub otlp: Vec<PathBuf>,
 }
 
 pub fn discover(dir: &Path) -> Result<Inputs, Error> {
@@ -39,13 +43,16 @@ pub fn discover(dir: &Path) -> Result<Inputs, Error> {
             inputs.logs.push(path);
         } else if name.ends_with(SUMMARY_SUFFIX) && name.len() > SUMMARY_SUFFIX.len() {
             inputs.summaries.push(path);
+        } else if name.ends_with(OTLP_SUFFIX) && name.len() > OTLP_SUFFIX.len() {
+            inputs.otlp.push(path);
         }
     }
-    if inputs.logs.is_empty() {
+    if inputs.logs.is_empty() && inputs.otlp.is_empty() {
         return Err(Error::NoLogs(dir.to_path_buf()));
     }
     inputs.logs.sort();
     inputs.summaries.sort();
+    inputs.otlp.sort();
     Ok(inputs)
 }
 
@@ -57,6 +64,7 @@ pub fn stem(path: &Path) -> String {
         .unwrap_or_default();
     name.strip_suffix(LOG_SUFFIX)
         .or_else(|| name.strip_suffix(SUMMARY_SUFFIX))
+        .or_else(|| name.strip_suffix(OTLP_SUFFIX))
         .unwrap_or(&name)
         .to_string()
 }

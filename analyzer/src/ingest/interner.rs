@@ -60,7 +60,7 @@ const EMPTY: u32 = u32::MAX;
 /// hashes the three fields where they lie in the log and compares them in place, so a row
 /// costs no copy and no allocation (`HashMap` would need an owned or borrowed key of one
 /// type). Part of the row parser whose speed `cargo bench -p analyzer`
-/// (benches/report_vs_pandas.rs) measures.
+/// (benches/report_vs_anchors.rs) measures.
 pub struct Interner {
     slots: Vec<u32>,
     hashes: Vec<u64>,

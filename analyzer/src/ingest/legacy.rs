@@ -3,7 +3,7 @@
 //! the line with unquoted commas. Only END rows carry a duration (two decimals).
 //!
 //! Written by hand for the reasons and with the benchmark given in `ours.rs`
-//! (`cargo bench -p analyzer` (benches/report_vs_pandas.rs), the original's format).
+//! (`cargo bench -p analyzer` (benches/report_vs_anchors.rs), the original's format).
 
 use super::chunk::{ChunkContext, ChunkOutput, RowFault, RowReader, walk_rows};
 use super::nesting::LegacyNesting;

@@ -9,9 +9,13 @@ pub mod interner;
 pub mod legacy;
 pub mod nesting;
 pub mod numbers;
+pub mod otlp_calls;
+pub mod otlp_json;
 pub mod ours;
 pub mod problems;
+pub mod process;
 pub mod scan;
+pub mod sources;
 pub mod split;
 pub mod summary_json;
 
@@ -30,6 +34,7 @@ pub fn ingest_dir(dir: &Path, options: &Options) -> Result<Dataset, Error> {
     for log in &inputs.logs {
         dataset.add_log(log, options)?;
     }
+    otlp_calls::add_otlp_files(&mut dataset, &inputs.otlp, options);
     dataset.summaries = inputs
         .summaries
         .iter()

@@ -4,7 +4,7 @@
 //! Written by hand rather than with `str::parse` and a date crate: they take the log's bytes
 //! without a UTF-8 check, convert eight digits at a time, and skip re-parsing a timestamp's
 //! date while the minute does not change. Part of the row parser whose speed
-//! `cargo bench -p analyzer` (benches/report_vs_pandas.rs) measures.
+//! `cargo bench -p analyzer` (benches/report_vs_anchors.rs) measures.
 
 /// Parses an unsigned decimal integer; `None` on anything else, an empty field or overflow.
 pub fn parse_u64(field: &[u8]) -> Option<u64> {

@@ -5,7 +5,7 @@
 //! Written by hand rather than with the `csv` crate because it is faster here: no record is
 //! copied (fields are byte ranges of the mapped log), only eight of twelve fields are
 //! converted, and the operation key is interned where it lies. The benchmark is
-//! `cargo bench -p analyzer` (benches/report_vs_pandas.rs), whose rows per second of the whole report this
+//! `cargo bench -p analyzer` (benches/report_vs_anchors.rs), whose rows per second of the whole report this
 //! parser dominates (README "Speed").
 
 use super::callgraph::CallRecord;

@@ -31,6 +31,8 @@ pub enum ProblemKind {
     MissingHeader,
     UnreadableFile,
     SummaryJson,
+    OtlpJson,
+    OtlpSpan,
 }
 
 impl ProblemKind {
@@ -53,6 +55,8 @@ impl ProblemKind {
             ProblemKind::MissingHeader => "missing header line",
             ProblemKind::UnreadableFile => "unreadable file",
             ProblemKind::SummaryJson => "unrecognised summary content",
+            ProblemKind::OtlpJson => "malformed OTLP JSON",
+            ProblemKind::OtlpSpan => "unusable OTLP span",
         }
     }
 }

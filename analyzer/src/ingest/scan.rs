@@ -7,7 +7,7 @@
 //! structural byte, and CSV rows are dense with commas. `analyzer report --quiet --no-charts
 //! --threads 1` runs 4.79 G instructions (callgrind) on 1M rows in our format against 4.04 G
 //! with the SSE2 scan, 3.55 G against 2.99 G on 2M rows in the original's format. Whether
-//! that is slower in time is for `cargo bench -p analyzer` (benches/report_vs_pandas.rs) to
+//! that is slower in time is for `cargo bench -p analyzer` (benches/report_vs_anchors.rs) to
 //! say, at the commit that made this change and at its parent.
 
 use memchr::Memchr3;

@@ -36,7 +36,10 @@ fn parse(
 ) -> ChunkOutput {
     match format {
         LogFormat::Legacy => legacy::parse_chunk(buf, start, end, context),
-        LogFormat::Ours | LogFormat::Empty => ours::parse_chunk(buf, start, end, context),
+        // OTLP files are read whole by `otlp_json`, never split.
+        LogFormat::Ours | LogFormat::Otlp | LogFormat::Empty => {
+            ours::parse_chunk(buf, start, end, context)
+        }
     }
 }
 

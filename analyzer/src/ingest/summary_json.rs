@@ -58,6 +58,9 @@ pub struct SummaryFile {
     pub rows_written: Option<u64>,
     pub rows_lost: Option<u64>,
     pub write_errors: Option<u64>,
+    pub otlp_exported: Option<u64>,
+    pub otlp_dropped: Option<u64>,
+    pub otlp_errors: Option<u64>,
     pub threads: BTreeMap<u32, String>,
     pub operations: Vec<SummaryOperation>,
     #[serde(skip)]
@@ -78,6 +81,9 @@ impl SummaryFile {
             rows_written: None,
             rows_lost: None,
             write_errors: None,
+            otlp_exported: None,
+            otlp_dropped: None,
+            otlp_errors: None,
             threads: BTreeMap::new(),
             operations: Vec::new(),
             problems: ProblemLog::default(),
@@ -143,7 +149,8 @@ fn unrecognised(summary: &mut SummaryFile, path: &str, what: &str) {
 fn read_header(summary: &mut SummaryFile, top: &Map<String, Value>) {
     for (key, value) in top {
         let recognised = match key.as_str() {
-            "operations" => true,
+            // The run's identity and metadata belong to its manifest (run.json), read as a run.
+            "operations" | "run_id" | "metadata" => true,
             "component" => set(&mut summary.component, value.as_str().map(str::to_string)),
             "generated_at" => set(
                 &mut summary.generated_at,
@@ -158,6 +165,9 @@ fn read_header(summary: &mut SummaryFile, top: &Map<String, Value>) {
             "rows_written" => set(&mut summary.rows_written, value.as_u64()),
             "rows_lost" => set(&mut summary.rows_lost, value.as_u64()),
             "write_errors" => set(&mut summary.write_errors, value.as_u64()),
+            "otlp_exported" => set(&mut summary.otlp_exported, value.as_u64()),
+            "otlp_dropped" => set(&mut summary.otlp_dropped, value.as_u64()),
+            "otlp_errors" => set(&mut summary.otlp_errors, value.as_u64()),
             "threads" => read_threads(summary, value),
             _ => {
                 unrecognised(summary, key, "is not a known key");

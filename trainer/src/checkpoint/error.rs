@@ -34,6 +34,9 @@ pub enum CheckpointErrorKind {
     Tensors(TensorError),
     /// The stored configuration is not one the trainer accepts.
     Config(ConfigError),
+    /// The earlier run's files in the checkpoint directory (the error's path) could not be
+    /// moved into `runs/<id>/`; the runtime's error, naming the paths, is the source.
+    KeepRun(timed_runtime::Error),
 }
 
 impl CheckpointError {
@@ -60,6 +63,7 @@ impl fmt::Display for CheckpointErrorKind {
             ),
             Tensors(_) => write!(f, "does not fit its network"),
             Config(e) => write!(f, "holds an {e}"),
+            KeepRun(_) => write!(f, "cannot keep the earlier run's checkpoints"),
         }
     }
 }
@@ -75,6 +79,7 @@ impl std::error::Error for CheckpointError {
         match &self.kind {
             CheckpointErrorKind::Read(e) | CheckpointErrorKind::Write(e) => Some(e),
             CheckpointErrorKind::Tensors(e) => Some(e),
+            CheckpointErrorKind::KeepRun(e) => Some(e),
             CheckpointErrorKind::Decode(_)
             | CheckpointErrorKind::HiddenMismatch { .. }
             | CheckpointErrorKind::Config(_) => None,

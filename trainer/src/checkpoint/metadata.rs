@@ -16,6 +16,11 @@ pub struct Metadata {
     pub recent_episodes: Vec<EpisodeRecord>,
     pub best_score: Option<f64>,
     pub best_tile: Option<u32>,
+    /// The id of the run that wrote the checkpoint (its `run.json`'s): a run resumed from it,
+    /// wherever the file has been moved or copied, says which run it continues. Absent in
+    /// checkpoints of runs without an id, which read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// Totals since the first run of this training, across resumes.
@@ -163,5 +168,40 @@ impl SavedConfig {
             seed: s.seed,
             reward,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_id_is_written_when_known_and_optional_when_read() {
+        let metadata = Metadata {
+            config: SavedConfig::from(&PpoConfig::default()),
+            counters: Counters::default(),
+            schedule: ScheduleState {
+                budget: SavedBudget::Updates(1),
+                initial_learning_rate: 1e-3,
+                done_updates: 0,
+                done_seconds: 0.0,
+            },
+            adam_steps: 0,
+            recent_episodes: Vec::new(),
+            best_score: None,
+            best_tile: None,
+            run_id: None,
+        };
+        let without = serde_json::to_value(&metadata).unwrap();
+        assert!(without.get("run_id").is_none(), "{without}");
+        let read: Metadata = serde_json::from_value(without).unwrap();
+        assert_eq!(read, metadata);
+        let with = Metadata {
+            run_id: Some("20261201T201809Z".into()),
+            ..metadata
+        };
+        let written = serde_json::to_value(&with).unwrap();
+        assert_eq!(written["run_id"], "20261201T201809Z");
+        assert_eq!(serde_json::from_value::<Metadata>(written).unwrap(), with);
     }
 }

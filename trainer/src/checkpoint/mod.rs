@@ -1,10 +1,12 @@
 //! Checkpoints: the model, Adam's state, the counters and the configuration needed to continue
-//! a run, in a versioned, checksummed file written atomically (see `format.rs`).
+//! a run, in a versioned, checksummed file written atomically (see `format.rs`); each run's
+//! checkpoints kept apart from the next run's (see `runs.rs`).
 
 pub mod atomic;
 pub mod error;
 pub mod format;
 pub mod metadata;
+pub mod runs;
 pub mod store;
 
 pub use error::{CheckpointError, CheckpointErrorKind};

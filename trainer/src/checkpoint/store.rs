@@ -1,5 +1,7 @@
 //! The checkpoint directory: numbered periodic checkpoints (the last `keep` are kept),
-//! `latest.ckpt` (the newest of all) and `final.ckpt` (the end of the last run).
+//! `latest.ckpt` (the newest of all) and `final.ckpt` (the end of the last run). Pruning sees
+//! only the top of the directory: a training run moves the earlier run's checkpoints into
+//! `runs/<id>/` before it writes any (see `runs.rs`), so it prunes only its own.
 
 use super::atomic::link_atomically;
 use super::error::{CheckpointError, CheckpointErrorKind};
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub const LATEST: &str = "latest.ckpt";
 pub const FINAL: &str = "final.ckpt";
 const PERIODIC_PREFIX: &str = "checkpoint-";
-const EXTENSION: &str = ".ckpt";
+pub const EXTENSION: &str = ".ckpt";
 
 #[derive(Clone, Debug)]
 pub struct CheckpointStore {

@@ -11,6 +11,7 @@ use super::protocol::{EndReason, FinishedBody};
 use super::state::RunStatus;
 use crate::checkpoint::{CheckpointErrorKind, load_checkpoint};
 use crate::error::{Chain, RunError};
+use crate::manager::run::refuse_one_directory_for_both;
 use crate::manager::{ManagerSettings, Resume, StopReason, TrainSettings, run_training};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -97,6 +98,7 @@ pub fn settings_from_json(base: &TrainSettings, body: &[u8]) -> Result<TrainSett
 /// Checks that the settings resolve into a run (the fields together, and against the
 /// checkpoint to resume), as the run will, before anything starts.
 pub fn check_resolves(settings: &TrainSettings) -> Result<(), StartError> {
+    refuse_one_directory_for_both(settings).map_err(|e| refuse(Some(e.field), e.to_string()))?;
     let resume = match &settings.resume {
         Some(path) => Some(Resume {
             path: path.clone(),
@@ -129,13 +131,13 @@ pub struct Control {
     status: Arc<RunStatus>,
     base: TrainSettings,
     /// Log directories of the runs started here (the base's first): where run ids resolve.
-    log_dirs: Mutex<Vec<PathBuf>>,
+    log_dirs: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 impl Control {
     pub fn new(hub: Arc<Hub>, status: Arc<RunStatus>, base: TrainSettings) -> Self {
         Control {
-            log_dirs: Mutex::new(vec![base.log_dir.clone()]),
+            log_dirs: Arc::new(Mutex::new(vec![base.log_dir.clone()])),
             hub,
             status,
             base,
@@ -165,12 +167,8 @@ impl Control {
             .map_err(|e| refuse(Some(e.field), e.to_string()))?;
         check_resolves(&settings)?;
         let stop = self.status.begin(&self.hub).ok_or(StartError::Busy)?;
-        {
-            let mut dirs = self.log_dirs.lock().unwrap_or_else(PoisonError::into_inner);
-            if !dirs.contains(&settings.log_dir) {
-                dirs.push(settings.log_dir.clone());
-            }
-        }
+        remember(&self.log_dirs, &settings.log_dir);
+        let log_dirs = Arc::clone(&self.log_dirs);
         let (report, outcome) = mpsc::channel();
         let hub = Arc::clone(&self.hub);
         let status = Arc::clone(&self.status);
@@ -186,8 +184,14 @@ impl Control {
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     run_training(&settings, &stop, &mut observer)
                 }));
-                let finished =
-                    finished_body(&settings, observer.run_id(), &result, started.elapsed());
+                let finished = finished_body(
+                    observer.log_dir(),
+                    observer.run_id(),
+                    &result,
+                    started.elapsed(),
+                );
+                // Where the timing session put the logs (`TIMED_DIR` may move them).
+                remember(&log_dirs, observer.log_dir());
                 status.finish(&hub, &finished);
                 // Nobody waits for a run started from the page.
                 let _ = report.send(result);
@@ -227,8 +231,15 @@ impl Control {
     }
 }
 
+fn remember(log_dirs: &Mutex<Vec<PathBuf>>, dir: &std::path::Path) {
+    let mut dirs = log_dirs.lock().unwrap_or_else(PoisonError::into_inner);
+    if !dirs.iter().any(|known| known == dir) {
+        dirs.push(dir.to_path_buf());
+    }
+}
+
 fn finished_body(
-    settings: &TrainSettings,
+    log_dir: &std::path::Path,
     run_id: Option<&str>,
     result: &RunOutcome,
     duration: Duration,
@@ -250,7 +261,6 @@ fn finished_body(
         }
     };
     let id = run_id.unwrap_or(LATEST);
-    let log_dir = &settings.log_dir;
     FinishedBody {
         reason,
         error,
@@ -358,6 +368,20 @@ mod tests {
                 field: None,
                 message: "invalid PPO configuration: num_envs 3 must be a multiple of threads 2 \
                           (each thread steps an equal shard)"
+                    .into()
+            })
+        );
+        let shared = TrainSettings {
+            log_dir: PathBuf::from("runs"),
+            checkpoint_dir: PathBuf::from("runs"),
+            ..TrainSettings::default()
+        };
+        assert_eq!(
+            check_resolves(&shared),
+            Err(StartError::Settings {
+                field: Some("checkpoint_dir".into()),
+                message: "invalid setting `checkpoint_dir`: runs is also the log directory: each \
+                          keeps its earlier runs under its own runs/, so they must differ"
                     .into()
             })
         );

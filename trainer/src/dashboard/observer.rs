@@ -41,10 +41,20 @@ impl DashboardObserver {
     pub fn run_id(&self) -> Option<&str> {
         self.run_id.as_deref()
     }
+
+    /// Where the run writes its logs: the settings' directory, or where the timing session
+    /// put it (`TIMED_DIR`), once the run has started.
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
 }
 
 impl RunObserver for DashboardObserver {
     fn started(&mut self, settings: &ManagerSettings) {
+        // `metrics.jsonl` goes with the run's other files, wherever the session put them.
+        if let Some(dir) = settings.metrics_path.parent() {
+            self.log_dir = dir.to_path_buf();
+        }
         // The timing session (and with it the manifest) is started before the observer hears.
         self.run_id = manifest_run_id(&self.log_dir);
         let settings = serde_json::to_value(settings).ok();

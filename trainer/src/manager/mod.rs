@@ -14,6 +14,7 @@ pub mod observer;
 pub mod progress;
 pub mod report;
 pub mod resolve;
+pub mod results;
 pub mod run;
 pub mod schedule;
 pub mod settings;
@@ -22,7 +23,8 @@ pub use interval::CheckpointInterval;
 pub use metrics::{EpisodeWindow, IterationMetrics};
 pub use observer::RunObserver;
 pub use resolve::{ManagerSettings, Resume};
-pub use run::run_training;
+pub use results::RunResults;
+pub use run::{ResumedFrom, run_training};
 pub use schedule::Schedule;
 pub use settings::TrainSettings;
 
@@ -83,6 +85,8 @@ pub struct TrainingManager {
     interval: CheckpointInterval,
     last_checkpoint: (Instant, u64),
     last_metrics: Option<IterationMetrics>,
+    /// The run's id, recorded in its checkpoints.
+    run_id: Option<String>,
 }
 
 /// Builds the trainer: its environment shards, model, optimiser and worker threads.
@@ -137,7 +141,13 @@ impl TrainingManager {
             interval: settings.checkpoint_every,
             last_checkpoint: (Instant::now(), base.updates),
             last_metrics: None,
+            run_id: None,
         })
+    }
+
+    /// Names the run in the checkpoints it writes from now on (its timing run's id).
+    pub fn set_run_id(&mut self, id: impl Into<String>) {
+        self.run_id = Some(id.into());
     }
 
     pub fn config(&self) -> &PpoConfig {
@@ -304,6 +314,7 @@ impl TrainingManager {
             recent_episodes: self.window.records(),
             best_score: self.window.best_score(),
             best_tile: self.window.best_tile(),
+            run_id: self.run_id.clone(),
         }
     }
 }

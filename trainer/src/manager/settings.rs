@@ -43,17 +43,19 @@ pub struct TrainSettings {
     pub hidden: Option<Vec<usize>>,
     /// Reward shaping of the merge score.
     pub reward: Option<RewardShaping>,
-    /// Where timing logs, summaries, `metrics.jsonl` and the analysis report go.
+    /// Where timing logs, summaries, `metrics.jsonl`, the analysis report and `run.json` go (an
+    /// earlier run's are moved into `runs/<id>/` first).
     pub log_dir: PathBuf,
     /// What the timing runtime records.
     pub timing_mode: TimingMode,
-    /// Where checkpoints go.
+    /// Where checkpoints go (an earlier run's are moved into `runs/<id>/` first); not the log
+    /// directory.
     pub checkpoint_dir: PathBuf,
     /// When periodic checkpoints are written.
     pub checkpoint_every: CheckpointInterval,
-    /// Periodic checkpoints kept (besides `latest.ckpt` and `final.ckpt`).
+    /// Periodic checkpoints of this run kept (besides `latest.ckpt` and `final.ckpt`).
     pub keep_checkpoints: usize,
-    /// The checkpoint whose run this one continues.
+    /// The checkpoint whose run this one continues, from anywhere (a kept run's included).
     pub resume: Option<PathBuf>,
     /// Games of the greedy evaluation after training (0 to skip).
     pub eval_games: usize,
@@ -61,6 +63,8 @@ pub struct TrainSettings {
     pub report: bool,
     /// Seconds between status lines when stdout is not a terminal.
     pub status_every: f64,
+    /// The OpenTelemetry collector (`http://host:port`) every timed call is also sent to.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for TrainSettings {
@@ -84,6 +88,7 @@ impl Default for TrainSettings {
             eval_games: 1000,
             report: true,
             status_every: 10.0,
+            otlp_endpoint: None,
         }
     }
 }
@@ -188,6 +193,7 @@ mod tests {
             eval_games: 0,
             report: false,
             status_every: 2.5,
+            otlp_endpoint: None,
         };
         assert_eq!(settings, expected);
         assert_eq!(settings.validate(), Ok(()));
