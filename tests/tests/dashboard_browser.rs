@@ -1,5 +1,6 @@
-//! The live dashboard in a real browser: headless Chromium opens the page, a short run starts,
-//! the `data-metric` figures advance and equal `metrics.jsonl` for the same iteration, the live
+//! The live dashboard in a real browser: headless Chromium opens the page, starts a short run
+//! from its form (after the server refused a bad field, shown under that field),
+//! and the `data-metric` figures advance and equal `metrics.jsonl` for the same iteration, the live
 //! timing and the evaluation show up, the report link works, and screenshots are saved (their
 //! paths are printed) for a person to look at. (A page that connects mid-run gets the history
 //! first: `trainer/tests/dashboard.rs` checks that message by message.)
@@ -11,7 +12,6 @@ use std::time::{Duration, Instant};
 use tests::cdp::Browser;
 use trainer::dashboard::{Dashboard, DashboardOptions};
 use trainer::manager::TrainSettings;
-use trainer::timing::TimingMode;
 
 const WIDTH: u32 = 1440;
 const HEIGHT: u32 = 1000;
@@ -54,6 +54,19 @@ async fn wait_for(browser: &mut Browser, what: &str, ready: impl Fn(&Figures) ->
 }
 
 /// The `metrics.jsonl` line of `iteration`, as text.
+/// Waits until a JavaScript expression gives a non-empty string, and returns it.
+async fn wait_for_value(browser: &mut Browser, what: &str, expression: &str) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let value = browser.evaluate(expression).await.unwrap();
+        if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
+            return text.to_string();
+        }
+        assert!(Instant::now() < deadline, "the page never showed {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn metrics_line(log_dir: &Path, iteration: u64) -> String {
     let text = std::fs::read_to_string(log_dir.join("metrics.jsonl")).unwrap();
     let needle = format!("\"iteration\":{iteration},");
@@ -176,23 +189,13 @@ fn the_page_follows_a_run_and_its_figures_are_metrics_jsonls() {
         ..TrainSettings::default()
     };
     let dashboard = Dashboard::start(options).unwrap();
-    let run = TrainSettings {
-        minutes: Some(0.2),
-        envs: Some(32),
-        steps: Some(16),
-        threads: Some(2),
-        hidden: Some(vec![64, 64]),
-        eval_games: 200,
-        timing_mode: TimingMode::Full,
-        ..dashboard_base(&log_dir, dir.path())
-    };
     let url = dashboard.url();
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let handle = runtime.block_on(async {
+    runtime.block_on(async {
         let mut browser = Browser::launch(WIDTH, HEIGHT).await.unwrap();
         browser.open(&url, WIDTH, HEIGHT).await.unwrap();
         // The page is open (and connected) before the run starts, however long the browser
@@ -206,7 +209,45 @@ fn the_page_follows_a_run_and_its_figures_are_metrics_jsonls() {
             assert!(Instant::now() < connected, "the page never connected");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let handle = dashboard.start_run(run).unwrap();
+        // The run starts from the page's form: first with a hidden size no network can have,
+        // which the server refuses naming the field, then as it should be.
+        let submit = |hidden: &str| {
+            format!(
+                r#"(() => {{
+                    const form = document.querySelector('#run-form');
+                    if (!document.querySelector('#run-dialog').open) document.querySelector('#new-run').click();
+                    const set = (name, value) => {{ form.elements[name].value = value; }};
+                    set('budget', '0.2'); set('budget_unit', 'minutes'); set('envs', '32');
+                    set('steps', '16'); set('threads', '2'); set('hidden', '{hidden}');
+                    set('eval_games', '200'); set('timing_mode', 'full');
+                    form.requestSubmit();
+                    return true;
+                }})()"#
+            )
+        };
+        browser.evaluate(&submit("64,0")).await.unwrap();
+        let refusal = wait_for_value(
+            &mut browser,
+            "the refusal under the hidden sizes",
+            "document.querySelector('.field-error[data-for~=\"hidden\"]').textContent",
+        )
+        .await;
+        assert_eq!(
+            refusal,
+            "invalid setting `hidden`: [64, 0] are not layer widths: expected positive integers, e.g. [256, 256]"
+        );
+        let refused = screenshot_path("dashboard-form-refused.png");
+        browser.screenshot(&refused).await.unwrap();
+        println!("screenshot of the form's refusal: {}", refused.display());
+        assert_eq!(dashboard.clients().connected, 1);
+        assert!(!dashboard.is_running());
+        browser.evaluate(&submit("64,64")).await.unwrap();
+        wait_for_value(
+            &mut browser,
+            "the dialog closed",
+            "document.querySelector('#run-dialog').open ? '' : 'closed'",
+        )
+        .await;
 
         let first = wait_for(&mut browser, "an iteration", |f| {
             number(f, "iteration").is_some_and(|i| i >= 1.0)
@@ -274,16 +315,15 @@ fn the_page_follows_a_run_and_its_figures_are_metrics_jsonls() {
         let dark = screenshot_path("dashboard-finished-dark.png");
         browser.screenshot(&dark).await.unwrap();
         println!("screenshots after the run: {} and {}", finished.display(), dark.display());
-        handle
     });
-    handle.wait().unwrap();
     assert!(dashboard.wait_idle(Duration::from_secs(5)));
-}
-
-fn dashboard_base(log_dir: &Path, dir: &Path) -> TrainSettings {
-    TrainSettings {
-        log_dir: log_dir.to_path_buf(),
-        checkpoint_dir: dir.join("checkpoints"),
-        ..TrainSettings::default()
-    }
+    // The run the page started is the one asked for.
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(log_dir.join("run.json")).unwrap()).unwrap();
+    let config = &manifest["metadata"]["settings"]["config"];
+    assert_eq!(
+        (&config["num_envs"], &config["num_steps"]),
+        (&Value::from(32), &Value::from(16))
+    );
+    assert_eq!(config["hidden"], serde_json::json!([64, 64]));
 }
