@@ -1,6 +1,7 @@
 //! The binary's dashboard commands: `trainer --dashboard` (the command line's run, served
-//! live, and the server kept up after it until Ctrl-C) and `trainer serve` (no run: the page
-//! starts them). Ctrl-C stops a run as it does without the dashboard, then ends the program.
+//! live, and the server kept up after it until Ctrl-C, unless the run failed) and `trainer
+//! serve` (no run: the page starts them). Ctrl-C stops a run as it does without the dashboard,
+//! then ends the program.
 
 use crate::interrupt;
 use std::fmt;
@@ -95,7 +96,8 @@ pub fn train(options: DashboardOptions, settings: TrainSettings) -> Result<u8, S
     let dashboard = start(options)?;
     let run = dashboard.start_run(settings).map_err(ServeError::Start)?;
     let outcome = wait_for(&dashboard, run, stop);
-    if !stop.load(Ordering::SeqCst) {
+    // A run that failed ends the program at once, as without the dashboard.
+    if outcome.is_ok() && !stop.load(Ordering::SeqCst) {
         println!(
             "\nthe dashboard stays at {} until Ctrl-C (the page can start another run)",
             dashboard.url()

@@ -265,3 +265,26 @@ fn dashboard_flags_are_checked_before_anything_runs() {
     // Refused before the server starts: no URL printed.
     assert_eq!(String::from_utf8_lossy(&invalid.stdout), "");
 }
+
+#[test]
+fn a_run_that_fails_ends_the_program_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("taken"), "a file where the logs would go").unwrap();
+    let mut args = vec![
+        "--dashboard",
+        "--dashboard-addr",
+        "127.0.0.1:0",
+        "--updates",
+        "2",
+    ];
+    args.extend(TINY);
+    args.extend(["--log-dir", "taken"]);
+    let failed = trainer(dir.path(), &args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the trainer binary runs");
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.starts_with("error: timing: "), "{stderr}");
+    assert!(String::from_utf8_lossy(&failed.stdout).starts_with("dashboard: http://127.0.0.1:"));
+}
