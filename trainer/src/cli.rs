@@ -147,6 +147,7 @@ impl TrainArgs {
             eval_games: count(self.eval_games),
             report: !self.no_report,
             status_every: self.status_every,
+            otlp_endpoint: self.otlp.clone(),
             ..TrainSettings::default()
         };
         options
@@ -425,6 +426,8 @@ mod tests {
             "runs/a",
             "--eval-games",
             "7",
+            "--otlp",
+            "http://collector:4318",
         ])
         .unwrap();
         let Command::Train(args) = cli.into_command() else {
@@ -439,6 +442,7 @@ mod tests {
             TrainSettings {
                 log_dir: PathBuf::from("runs/a"),
                 eval_games: 7,
+                otlp_endpoint: Some("http://collector:4318".into()),
                 ..TrainSettings::default()
             }
         );
