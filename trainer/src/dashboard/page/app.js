@@ -153,6 +153,8 @@
         break;
       case "status":
         if (message.state === "starting") newRun();
+        // The run's manifest is written by now: list it.
+        if (message.state === "training" && run.status?.state !== "training") refreshRuns();
         run.status = message;
         break;
       case "evaluation":
