@@ -1,1 +1,3 @@
-//! End-to-end tests live in `tests/`.
+//! End-to-end tests live in `tests/`; `cdp` drives the headless browser they use.
+
+pub mod cdp;

@@ -1,4 +1,5 @@
-//! The command line: `trainer [train] [flags]`, `trainer eval`, `trainer random`, `trainer sites`.
+//! The command line: `trainer [train] [flags]`, `trainer serve`, `trainer eval`, `trainer random`,
+//! `trainer sites`.
 //! It only turns arguments into the library's settings ([`TrainSettings`], [`EvalSettings`]);
 //! what they mean and how they are checked is the library's.
 //!
@@ -6,7 +7,9 @@
 //! the command line overrides the checkpoint, and one left out keeps the checkpoint's value.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use trainer::dashboard::{DEFAULT_ADDR, DashboardOptions};
 use trainer::evaluation::{EVALUATION_SEED, EvalSettings, MAX_EVAL_THREADS, MAX_GAMES};
 use trainer::manager::settings::MAX_MINUTES;
 use trainer::manager::{CheckpointInterval, TrainSettings};
@@ -40,6 +43,8 @@ impl Cli {
 pub enum Command {
     /// Train (the default): PPO until the budget is spent, then evaluate and report.
     Train(Box<TrainArgs>),
+    /// Serve the live dashboard with no run: the page (or `POST /api/runs`) starts one.
+    Serve(ServeArgs),
     /// Evaluate a checkpoint's greedy policy.
     Eval(EvalArgs),
     /// Play the uniformly random legal policy: the baseline, in the evaluation's format.
@@ -110,6 +115,16 @@ pub struct TrainArgs {
     /// Seconds between status lines when stdout is not a terminal (no progress bar).
     #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
     pub status_every: f64,
+    /// Serve the live dashboard while training, and after it until Ctrl-C.
+    #[arg(long)]
+    pub dashboard: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = DEFAULT_ADDR, requires = "dashboard")]
+    pub dashboard_addr: SocketAddr,
+    /// Let the dashboard listen on an address other than loopback; every request then needs
+    /// the token printed at start.
+    #[arg(long, requires = "dashboard")]
+    pub dashboard_allow_remote: bool,
     /// Also send every timed call as an OTLP span to this OpenTelemetry collector
     /// (`http://host:port`).
     #[arg(long, value_name = "URL")]
@@ -117,6 +132,27 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    /// The dashboard these flags ask for (with `--dashboard`). Runs started from its page
+    /// write where this one does and keep its manager settings; their PPO settings and budget
+    /// are their own.
+    pub fn dashboard_options(&self) -> DashboardOptions {
+        let mut options = DashboardOptions::new(self.dashboard_addr);
+        options.allow_remote = self.dashboard_allow_remote;
+        options.base_settings = TrainSettings {
+            log_dir: self.log_dir.clone(),
+            timing_mode: self.timing_mode.into(),
+            checkpoint_dir: self.checkpoint_dir.clone(),
+            checkpoint_every: self.checkpoint_every,
+            keep_checkpoints: count(self.keep_checkpoints),
+            eval_games: count(self.eval_games),
+            report: !self.no_report,
+            status_every: self.status_every,
+            otlp_endpoint: self.otlp.clone(),
+            ..TrainSettings::default()
+        };
+        options
+    }
+
     /// The run these flags ask for.
     pub fn into_settings(self) -> TrainSettings {
         TrainSettings {
@@ -140,6 +176,36 @@ impl TrainArgs {
             status_every: self.status_every,
             otlp_endpoint: self.otlp,
         }
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Where the dashboard listens.
+    #[arg(long, default_value = DEFAULT_ADDR)]
+    pub dashboard_addr: SocketAddr,
+    /// Let the dashboard listen on an address other than loopback; every request then needs
+    /// the token printed at start.
+    #[arg(long)]
+    pub dashboard_allow_remote: bool,
+    /// Where runs write their timing logs, metrics and report (and whose runs are listed).
+    #[arg(long, default_value = "logs")]
+    pub log_dir: PathBuf,
+    /// Where runs write their checkpoints.
+    #[arg(long, default_value = "checkpoints")]
+    pub checkpoint_dir: PathBuf,
+}
+
+impl ServeArgs {
+    pub fn dashboard_options(&self) -> DashboardOptions {
+        let mut options = DashboardOptions::new(self.dashboard_addr);
+        options.allow_remote = self.dashboard_allow_remote;
+        options.base_settings = TrainSettings {
+            log_dir: self.log_dir.clone(),
+            checkpoint_dir: self.checkpoint_dir.clone(),
+            ..TrainSettings::default()
+        };
+        options
     }
 }
 
@@ -340,6 +406,56 @@ mod tests {
             args.into_settings(),
             EvalSettings::new(PathBuf::from("a.ckpt"))
         );
+    }
+
+    /// A run started from the page writes where the command line's does and keeps its
+    /// manager settings; its budget and PPO settings are its own.
+    #[test]
+    fn dashboard_flags_reach_the_dashboard() {
+        let cli = Cli::try_parse_from([
+            "trainer",
+            "--dashboard",
+            "--dashboard-addr",
+            "0.0.0.0:9000",
+            "--dashboard-allow-remote",
+            "--updates",
+            "5",
+            "--envs",
+            "64",
+            "--log-dir",
+            "runs/a",
+            "--eval-games",
+            "7",
+            "--otlp",
+            "http://collector:4318",
+        ])
+        .unwrap();
+        let Command::Train(args) = cli.into_command() else {
+            panic!("expected train");
+        };
+        assert!(args.dashboard);
+        let options = args.dashboard_options();
+        assert_eq!(options.addr.to_string(), "0.0.0.0:9000");
+        assert!(options.allow_remote);
+        assert_eq!(
+            options.base_settings,
+            TrainSettings {
+                log_dir: PathBuf::from("runs/a"),
+                eval_games: 7,
+                otlp_endpoint: Some("http://collector:4318".into()),
+                ..TrainSettings::default()
+            }
+        );
+        let cli = Cli::try_parse_from(["trainer", "serve", "--checkpoint-dir", "c"]).unwrap();
+        let Command::Serve(args) = cli.into_command() else {
+            panic!("expected serve");
+        };
+        let options = args.dashboard_options();
+        assert_eq!(options.addr.to_string(), trainer::dashboard::DEFAULT_ADDR);
+        assert!(!options.allow_remote);
+        assert_eq!(options.base_settings.checkpoint_dir, PathBuf::from("c"));
+        assert_eq!(options.base_settings.log_dir, PathBuf::from("logs"));
+        assert!(Cli::try_parse_from(["trainer", "--dashboard-allow-remote"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod interrupt;
+mod serving;
 
 use clap::Parser;
 use cli::{Cli, Command, count};
@@ -13,8 +14,31 @@ use trainer::evaluation::{evaluate_checkpoint, random_baseline};
 use trainer::manager::{StopReason, run_training};
 use trainer::timing::{format_sites, site_rows};
 
-fn run(command: Command) -> Result<u8, RunError> {
+/// Why a command failed: a run's error, or a dashboard command's.
+enum Failure {
+    Run(RunError),
+    Serve(serving::ServeError),
+}
+
+impl From<RunError> for Failure {
+    fn from(error: RunError) -> Self {
+        Failure::Run(error)
+    }
+}
+
+impl From<serving::ServeError> for Failure {
+    fn from(error: serving::ServeError) -> Self {
+        Failure::Serve(error)
+    }
+}
+
+fn run(command: Command) -> Result<u8, Failure> {
     match command {
+        Command::Train(args) if args.dashboard => {
+            let options = args.dashboard_options();
+            Ok(serving::train(options, args.into_settings())?)
+        }
+        Command::Serve(args) => Ok(serving::serve(args.dashboard_options())?),
         Command::Train(args) => {
             let stop = interrupt::install();
             Ok(match run_training(&args.into_settings(), stop, &mut ())? {
@@ -43,8 +67,12 @@ fn main() -> ExitCode {
     let command = Cli::parse().into_command();
     match run(command) {
         Ok(code) => ExitCode::from(code),
-        Err(error) => {
+        Err(Failure::Run(error)) => {
             eprintln!("error: {}", Chain(&error));
+            ExitCode::from(error.exit_code() as u8)
+        }
+        Err(Failure::Serve(error)) => {
+            eprintln!("error: {error}");
             ExitCode::from(error.exit_code() as u8)
         }
     }

@@ -1,5 +1,6 @@
 //! The metrics stream: one JSON object per line in `<log-dir>/metrics.jsonl`, for a live view
-//! to tail. Each line goes to the file in one write, so a reader never sees half a line unless
+//! to tail (the dashboard gets the same fields from the run's observer, right after the line is
+//! written). Each line goes to the file in one write, so a reader never sees half a line unless
 //! the process dies mid-write.
 
 use super::metrics::IterationMetrics;

@@ -261,7 +261,9 @@ impl TrainingManager {
         IterationMetrics::compute(&inputs, &self.window)
     }
 
-    /// Appends the metrics to the stream, shows them and tells `observer`.
+    /// Appends the metrics to the stream, shows them and tells `observer`: with the dashboard,
+    /// that is the broadcast to its clients (serialised once, handed to each client's bounded
+    /// queue without waiting), timed here with the rest.
     #[timed(component = "training_manager", phase = "communication")]
     pub fn broadcast_metrics(
         &mut self,

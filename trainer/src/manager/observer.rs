@@ -4,6 +4,7 @@
 //! from the training thread, between iterations: an observer that must not slow training hands
 //! the data on and returns.
 
+use super::StopReason;
 use super::metrics::IterationMetrics;
 use super::resolve::ManagerSettings;
 use crate::evaluation::EvaluationReport;
@@ -18,6 +19,12 @@ pub trait RunObserver {
     /// One iteration's metrics; `progress` is the share of the budget used, in [0, 1].
     fn iteration(&mut self, metrics: &IterationMetrics, progress: f64) {
         let _ = (metrics, progress);
+    }
+
+    /// Training is over (the final checkpoint is written); the evaluation, the logs and the
+    /// report follow.
+    fn training_stopped(&mut self, reason: StopReason) {
+        let _ = reason;
     }
 
     /// The greedy evaluation after training (not called when it is skipped).

@@ -89,6 +89,7 @@ pub fn run_training(
     let mut manager = TrainingManager::new(resolved, resume.as_ref())?;
     manager.set_run_id(session.run_id());
     let outcome = manager.run(stop, observer)?;
+    observer.training_stopped(outcome.reason);
     println!();
     print!("{}", training_summary(&outcome));
 
@@ -163,7 +164,7 @@ fn report(analysis: &analyzer::Report, log_dir: &Path) -> Result<(), RunError> {
 
 /// Refuses one directory for the logs and the checkpoints: each keeps its earlier runs in its
 /// own `runs/`, by its own manifest.
-fn refuse_one_directory_for_both(settings: &TrainSettings) -> Result<(), SettingsError> {
+pub fn refuse_one_directory_for_both(settings: &TrainSettings) -> Result<(), SettingsError> {
     let (logs, checkpoints) = (&settings.log_dir, &settings.checkpoint_dir);
     let same = match (logs.canonicalize(), checkpoints.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
