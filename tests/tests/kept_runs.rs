@@ -123,10 +123,14 @@ fn two_trainer_runs_into_one_directory_leave_both_whole() {
     );
 
     // The second at the top, under the same names, its own from its first line.
+    // The same files, and the comparison with the first run, which the first had nothing for.
     let second_logs = top_files(&logs);
+    let mut expected: Vec<&str> = first_logs.keys().map(String::as_str).collect();
+    expected.extend(["comparison.html", "comparison.json"]);
+    expected.sort_unstable();
     assert_eq!(
-        second_logs.keys().collect::<Vec<_>>(),
-        first_logs.keys().collect::<Vec<_>>()
+        second_logs.keys().map(String::as_str).collect::<Vec<_>>(),
+        expected
     );
     assert_eq!(
         top_files(&checkpoints).keys().collect::<Vec<_>>(),
@@ -164,14 +168,18 @@ fn two_trainer_runs_into_one_directory_leave_both_whole() {
         (base.id.as_str(), new.id.as_str()),
         (first_id.as_str(), second_id)
     );
+    // The second run wrote it as it ended; the same comparison made again agrees with it.
+    let written = logs.join("comparison.json");
     let options = analyzer::Options::default();
     let base = analyzer::compare::read_run(base, &options).unwrap();
     let new = analyzer::compare::read_run(new, &options).unwrap();
-    let comparison =
+    let mut again =
         analyzer::compare::compare(&base, &new, &analyzer::compare::CompareOptions::default())
             .unwrap();
-    let written = analyzer::export::compare_json::write(&comparison, &logs).unwrap();
-    analyzer::export::compare_html::write(&comparison, &logs).unwrap();
+    let again_dir = dir.path().join("compared-again");
+    again.generated_at = json(&written)["timestamp"].as_str().unwrap().to_owned();
+    let again = analyzer::export::compare_json::write(&again, &again_dir).unwrap();
+    assert_eq!(json(&again), json(&written));
     let report = json(&written);
     assert_eq!(report["base"]["id"], first_id.as_str());
     assert_eq!(report["new"]["id"], second_id);

@@ -55,7 +55,7 @@ fn kept_runs(dir: &Path) -> Vec<String> {
     ids
 }
 
-const LOG_FILES: [&str; 12] = [
+const LOG_FILES: [&str; 13] = [
     "metrics.jsonl",
     "performance_analysis_report.json",
     "ppo_timing_summary.json",
@@ -65,6 +65,7 @@ const LOG_FILES: [&str; 12] = [
     "training_manager_timing_summary.json",
     "visualizations/duration_distribution.svg",
     "visualizations/durations_over_run.svg",
+    "visualizations/flamegraph.svg",
     "visualizations/phase_breakdown.svg",
     "visualizations/report.html",
     "visualizations/time_share.svg",
@@ -119,7 +120,11 @@ fn runs_into_the_same_directories_leave_each_earlier_run_whole_and_resume_from_a
             "training_manager_timing_summary.json",
             "metrics.jsonl",
             "performance_analysis_report.json",
-            "visualizations"
+            "visualizations",
+            "comparison.json",
+            "comparison.html",
+            "trace.json",
+            "stacks.folded"
         ])
     );
     // Every PPO and manager setting, and what the run achieved.
@@ -182,7 +187,10 @@ fn runs_into_the_same_directories_leave_each_earlier_run_whole_and_resume_from_a
     );
     let second_logs = top_files(&logs);
     let second_checkpoints = top_files(&checkpoints);
-    assert_eq!(names(&second_logs), LOG_FILES);
+    // A later run also has its comparison with the run before it.
+    let mut with_comparison = vec!["comparison.html", "comparison.json"];
+    with_comparison.extend(LOG_FILES);
+    assert_eq!(names(&second_logs), with_comparison);
     assert_eq!(names(&second_checkpoints), names(&first_checkpoints));
     assert_eq!(
         read_json(&checkpoints.join("run.json"))["id"],

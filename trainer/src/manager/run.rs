@@ -47,7 +47,12 @@ pub fn run_training(
     let mut config = timing::session_config(settings.timing_mode.into(), &settings.log_dir)
         .run_file(METRICS_FILE)
         .run_file(analyzer::export::json::REPORT_FILE)
-        .run_file(analyzer::export::html::VISUALIZATIONS_DIR);
+        .run_file(analyzer::export::html::VISUALIZATIONS_DIR)
+        // Written at the end, or later by `analyzer`: they belong to this run and move with it.
+        .run_file(analyzer::export::compare_json::COMPARISON_JSON)
+        .run_file(analyzer::export::compare_html::COMPARISON_HTML)
+        .run_file(analyzer::export::chrome::TRACE_FILE)
+        .run_file(analyzer::export::folded::FOLDED_FILE);
     if let Some(endpoint) = &settings.otlp_endpoint {
         // `TIMED_OTLP_ENDPOINT` still overrides it.
         config = config.otlp_endpoint(endpoint).service_name(timing::PROGRAM);
@@ -145,7 +150,10 @@ pub fn run_training(
     if settings.report {
         println!();
         match &analysis {
-            Some(analysis) => report(analysis, &log_dir)?,
+            Some(analysis) => {
+                report(analysis, &log_dir)?;
+                compare_with_previous(&log_dir);
+            }
             None => println!("timing analysis skipped: it reads the logs of --timing-mode full"),
         }
     }
@@ -160,6 +168,43 @@ fn report(analysis: &analyzer::Report, log_dir: &Path) -> Result<(), RunError> {
         analyzer::export::console::render(analysis, Some(&report))
     );
     Ok(())
+}
+
+/// Compares this run with the one before it in the log directory, as `analyzer compare` does,
+/// and writes `comparison.json` and `comparison.html` beside this run's report. The run is done
+/// whatever happens here: a first run has nothing to compare with, and an earlier run that
+/// cannot be compared (no logs, no operation in common) is said, not fatal.
+fn compare_with_previous(log_dir: &Path) {
+    use analyzer::compare::{CompareOptions, compare, read_run};
+    let Ok((base, new)) = analyzer::runs::previous_and_latest(log_dir) else {
+        return;
+    };
+    let base_id = base.id.clone();
+    let options = analyzer::Options::default();
+    let compared = read_run(base, &options)
+        .and_then(|base| Ok((base, read_run(new, &options)?)))
+        .and_then(|(base, new)| compare(&base, &new, &CompareOptions::default()))
+        .and_then(|comparison| {
+            analyzer::export::compare_json::write(&comparison, log_dir)?;
+            let html = analyzer::export::compare_html::write(&comparison, log_dir)?;
+            Ok((comparison.summary, html))
+        });
+    match compared {
+        Ok((summary, html)) => println!(
+            "compared with run {base_id}: {} regressed, {} improved, {} unchanged, {} added, {} \
+             removed: {}",
+            summary.regressed,
+            summary.improved,
+            summary.unchanged,
+            summary.added,
+            summary.removed,
+            html.display()
+        ),
+        Err(error) => println!(
+            "no comparison with run {base_id}: {}",
+            analyzer::error::Chain(&error)
+        ),
+    }
 }
 
 /// Refuses one directory for the logs and the checkpoints: each keeps its earlier runs in its
