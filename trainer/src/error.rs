@@ -117,20 +117,9 @@ impl From<analyzer::Error> for RunError {
 }
 
 /// An error followed by each of its causes, joined by `": "` (as `anyhow`'s `{:#}`):
-/// `checkpoint a.ckpt: cannot read: No such file or directory (os error 2)`.
-pub struct Chain<'a>(pub &'a (dyn Error + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut cause = self.0.source();
-        while let Some(error) = cause {
-            write!(f, ": {error}")?;
-            cause = error.source();
-        }
-        Ok(())
-    }
-}
+/// `checkpoint a.ckpt: cannot read: No such file or directory (os error 2)`. The analyzer's, so
+/// that the trainer and the analyzer render a chain one way.
+pub use analyzer::error::Chain;
 
 #[cfg(test)]
 mod tests {

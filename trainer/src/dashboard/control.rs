@@ -4,7 +4,7 @@
 //! ([`run_training`]), and a stop that is Ctrl-C's.
 
 use super::error::StartError;
-use super::files::{COMPARISON_HTML, LATEST, link};
+use super::files::{LATEST, link};
 use super::hub::Hub;
 use super::observer::DashboardObserver;
 use super::protocol::{EndReason, FinishedBody};
@@ -13,6 +13,7 @@ use crate::checkpoint::{CheckpointErrorKind, load_checkpoint};
 use crate::error::{Chain, RunError};
 use crate::manager::run::refuse_one_directory_for_both;
 use crate::manager::{ManagerSettings, Resume, StopReason, TrainSettings, run_training};
+use analyzer::export::compare_html::COMPARISON_HTML;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, mpsc};

@@ -2,18 +2,16 @@
 //! described by its `run.json` manifest), and the few files of a run the server hands out:
 //! its report, the comparison with the run before it, its manifest and metrics.
 
-use super::observer::{MANIFEST_FILE, manifest_run_id};
+use super::observer::manifest_run_id;
+use crate::error::Chain;
 use crate::manager::broadcast::METRICS_FILE;
+use analyzer::export::compare_html::COMPARISON_HTML;
+use analyzer::export::compare_json::COMPARISON_JSON;
+pub use analyzer::runs::LATEST;
+use analyzer::runs::locate::FoundRun;
+use analyzer::runs::{MANIFEST_FILE, RUNS_DIR};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// Where kept runs are, under the log directory.
-pub const RUNS_DIR: &str = "runs";
-/// What `analyzer compare` writes into the newer run's directory.
-pub const COMPARISON_HTML: &str = "comparison.html";
-pub const COMPARISON_JSON: &str = "comparison.json";
-/// The id of the top of the log directory when it has no manifest.
-pub const LATEST: &str = "latest";
 
 /// The files of a run the server serves, by the name in the URL: where each is in the run's
 /// directory, and its content type.
@@ -73,76 +71,47 @@ pub fn link(dir: &Path, id: &str, name: &str) -> Option<String> {
         .then(|| format!("/runs/{id}/{name}"))
 }
 
-fn has_run_files(dir: &Path) -> bool {
-    dir.join(MANIFEST_FILE).is_file()
-        || dir.join(METRICS_FILE).is_file()
-        || std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries.flatten().any(|entry| {
-                entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|name| name.ends_with("_timing.log"))
-            })
-        })
-}
-
-fn entry(dir: &Path, id: String, latest: bool) -> RunEntry {
-    let mut entry = RunEntry {
-        report: link(dir, &id, analyzer::export::html::REPORT_HTML),
-        comparison: link(dir, &id, COMPARISON_HTML),
+/// A run as the page lists it. Its id is the one its URLs use: a kept run's directory name,
+/// the top's manifest id (`latest` without one).
+fn entry(found: FoundRun) -> Option<RunEntry> {
+    let directory_name = || found.dir.file_name()?.to_str().map(str::to_owned);
+    let (manifest, problem) = match found.run {
+        Ok(run) => (run.manifest, None),
+        Err(error) => (None, Some(Chain(&error).to_string())),
+    };
+    let id = if found.latest {
+        manifest
+            .as_ref()
+            .and_then(|manifest| manifest.id.clone())
+            .filter(|id| valid_id(id))
+            .unwrap_or_else(|| LATEST.to_string())
+    } else {
+        directory_name().filter(|id| valid_id(id))?
+    };
+    let results = manifest
+        .as_ref()
+        .and_then(|manifest| manifest.results().cloned());
+    Some(RunEntry {
+        report: link(&found.dir, &id, analyzer::export::html::REPORT_HTML),
+        comparison: link(&found.dir, &id, COMPARISON_HTML),
         id,
-        latest,
-        dir: dir.to_path_buf(),
-        started_at: None,
-        ended_at: None,
-        duration_s: None,
-        settings: None,
-        results: None,
-        problem: None,
-    };
-    let path = dir.join(MANIFEST_FILE);
-    let manifest = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
-            .map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return entry,
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    };
-    match manifest {
-        Ok(manifest) => {
-            let text = |key: &str| manifest.get(key).and_then(|v| v.as_str()).map(String::from);
-            entry.started_at = text("started_at");
-            entry.ended_at = text("ended_at");
-            entry.duration_s = manifest.get("duration_s").and_then(|v| v.as_f64());
-            let metadata = manifest.get("metadata");
-            entry.settings = metadata.and_then(|m| m.get("settings")).cloned();
-            entry.results = metadata.and_then(|m| m.get("results")).cloned();
-        }
-        Err(problem) => entry.problem = Some(problem),
-    }
-    entry
+        latest: found.latest,
+        started_at: manifest.as_ref().and_then(|m| m.started_at.clone()),
+        ended_at: manifest.as_ref().and_then(|m| m.ended_at.clone()),
+        duration_s: manifest.as_ref().and_then(|m| m.duration_s),
+        settings: manifest.as_ref().and_then(|m| m.settings().cloned()),
+        results,
+        problem,
+        dir: found.dir,
+    })
 }
 
 /// The runs in `log_dir`, newest first: the top of the directory (when it holds a run), then
-/// `runs/<id>/` by id, descending (ids are UTC start times: they sort in time).
+/// the kept ones, as `analyzer runs` finds them. A log directory not made yet holds none.
 pub fn list_runs(log_dir: &Path) -> Vec<RunEntry> {
-    let mut runs = Vec::new();
-    if has_run_files(log_dir) {
-        let id = manifest_run_id(log_dir)
-            .filter(|id| valid_id(id))
-            .unwrap_or_else(|| LATEST.to_string());
-        runs.push(entry(log_dir, id, true));
-    }
-    let mut kept: Vec<(String, PathBuf)> = std::fs::read_dir(log_dir.join(RUNS_DIR))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
-        .filter(|(id, _)| valid_id(id))
-        .collect();
-    kept.sort_by(|a, b| b.0.cmp(&a.0));
-    runs.extend(kept.into_iter().map(|(id, dir)| entry(&dir, id, false)));
-    runs
+    analyzer::runs::locate::list_runs(log_dir)
+        .map(|found| found.into_iter().rev().filter_map(entry).collect())
+        .unwrap_or_default()
 }
 
 /// The directory of run `id` in the first of `log_dirs` that has it: the top of a log

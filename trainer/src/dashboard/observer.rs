@@ -10,14 +10,9 @@ use crate::manager::{IterationMetrics, ManagerSettings, RunObserver, StopReason}
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The manifest the timing runtime writes beside a run's logs (`id` names the run).
-pub const MANIFEST_FILE: &str = "run.json";
-
 /// The id in `<log_dir>/run.json`, when there is one.
 pub fn manifest_run_id(log_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(log_dir.join(MANIFEST_FILE)).ok()?;
-    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
-    manifest.get("id")?.as_str().map(str::to_string)
+    analyzer::runs::read_manifest(log_dir).ok()??.id
 }
 
 pub struct DashboardObserver {
@@ -87,6 +82,7 @@ impl RunObserver for DashboardObserver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use analyzer::runs::MANIFEST_FILE;
 
     #[test]
     fn the_run_id_is_the_manifests() {

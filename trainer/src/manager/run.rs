@@ -202,7 +202,7 @@ fn compare_with_previous(log_dir: &Path) {
         ),
         Err(error) => println!(
             "no comparison with run {base_id}: {}",
-            analyzer::error::Chain(&error)
+            crate::error::Chain(&error)
         ),
     }
 }
