@@ -13,7 +13,11 @@
 //! Instructions per call of a mode = (its total - the `bare` total) / calls. Only the calling
 //! thread's instructions are counted (the writer thread never runs inside `calls`). The function
 //! timed is the overhead bench's `timed_call`, and the session is set up as that bench does.
-//! Run without valgrind, it is a smoke test of the same loop.
+//! Beside the modes (`off`, `summary`, `full`): `floor`, the two clock readings a timed call
+//! takes and nothing else, and `fastrace`, its `#[trace]` on the same function under a root span
+//! per 1,000 calls, as in the overhead bench (its collector thread is not counted, as our writer
+//! is not). The overhead bench runs all of them under callgrind when valgrind is installed.
+//! Run without valgrind, it is a smoke test of the same loops.
 
 use std::hint::black_box;
 
@@ -30,17 +34,71 @@ fn timed_call(x: u64) -> u64 {
     black_box(x).rotate_left(7) ^ 0x9E37_79B9
 }
 
+#[fastrace::trace]
+#[inline(never)]
+fn fastrace_call(x: u64) -> u64 {
+    black_box(x).rotate_left(7) ^ 0x9E37_79B9
+}
+
+/// The clock readings of a timed call around the same body, and nothing else.
+#[inline(never)]
+fn floor_call(x: u64) -> u64 {
+    let ticks = timed_runtime::__bench_clock_pair();
+    black_box(ticks);
+    black_box(x).rotate_left(7) ^ 0x9E37_79B9
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Loop {
+    Bare,
+    Timed,
+    Floor,
+    Fastrace,
+}
+
 /// The counted loop.
 #[inline(never)]
-fn calls(n: u64, timed: bool) {
-    if timed {
-        for i in 0..n {
-            black_box(timed_call(i));
+fn calls(n: u64, which: Loop) {
+    match which {
+        Loop::Bare => {
+            for i in 0..n {
+                black_box(bare(i));
+            }
         }
-    } else {
-        for i in 0..n {
-            black_box(bare(i));
+        Loop::Timed => {
+            for i in 0..n {
+                black_box(timed_call(i));
+            }
         }
+        Loop::Floor => {
+            for i in 0..n {
+                black_box(floor_call(i));
+            }
+        }
+        Loop::Fastrace => {
+            use fastrace::prelude::*;
+            // A root per 1,000 calls: fastrace holds a trace's spans until its root ends.
+            let mut root = None;
+            for i in 0..n {
+                if i % 1_000 == 0 {
+                    drop(root.take());
+                    let span = Span::root("bench", SpanContext::random());
+                    let guard = span.set_local_parent();
+                    root = Some((guard, span));
+                }
+                black_box(fastrace_call(i));
+            }
+            drop(root);
+        }
+    }
+}
+
+/// Fastrace's spans go nowhere: reporting runs on its collector thread, which is not counted.
+struct Discard;
+
+impl fastrace::collector::Reporter for Discard {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
     }
 }
 
@@ -52,13 +110,18 @@ fn main() {
         .and_then(|text| text.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (session_mode, timed) = match mode.as_str() {
-        "bare" => (Mode::Off, false),
-        "off" => (Mode::Off, true),
-        "summary" => (Mode::Summary, true),
-        "full" => (Mode::Full, true),
-        other => panic!("unknown mode {other:?}: bare, off, summary or full"),
+    let (session_mode, which) = match mode.as_str() {
+        "bare" => (Mode::Off, Loop::Bare),
+        "off" => (Mode::Off, Loop::Timed),
+        "summary" => (Mode::Summary, Loop::Timed),
+        "full" => (Mode::Full, Loop::Timed),
+        "floor" => (Mode::Off, Loop::Floor),
+        "fastrace" => (Mode::Off, Loop::Fastrace),
+        other => panic!("unknown mode {other:?}: bare, off, summary, full, floor or fastrace"),
     };
+    if which == Loop::Fastrace {
+        fastrace::set_reporter(Discard, fastrace::collector::Config::default());
+    }
     let session = Config::new()
         .mode(session_mode)
         .dir(dir.path())
@@ -67,8 +130,9 @@ fn main() {
         .expect("a session in a temporary directory");
     // The thread's first recorded call registers it: not part of the steady state counted.
     black_box(timed_call(0));
-    calls(n, timed);
+    calls(n, which);
     session.finish().expect("the final flush");
+    fastrace::flush();
     println!(
         "instructions: {n} calls in mode {mode}; under callgrind, see this file's header for the \
          per-call count"
