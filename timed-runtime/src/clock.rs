@@ -56,14 +56,6 @@ pub(crate) fn now() -> u64 {
     instant_ticks()
 }
 
-/// Two readings of the clock, as the guards take them, and nothing else: the floor the
-/// benchmarks compare each mode with. Returns the ticks between them.
-#[inline(always)]
-pub(crate) fn reading_pair() -> u64 {
-    let start = now();
-    now().wrapping_sub(start)
-}
-
 #[inline]
 fn instant_ticks() -> u64 {
     match INSTANT_BASE.get() {
