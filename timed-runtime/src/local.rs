@@ -20,8 +20,18 @@
 //!   while the state is busy is not recorded.
 //!
 //! Signal handlers are outside this scheme: a timed function called from one is not supported.
+//!
+//! # No destructor on the hot thread-local
+//!
+//! `LOCAL` has no destructor, so reaching it is an address computation: no check that it is
+//! alive, no registration on first use (and `try_with` never fails). The thread's exit is
+//! `DEPARTURE`'s destructor instead, registered when the thread first joins a session: it tells
+//! the writer, frees the state, and leaves the generation `BUSY` for good, so nothing touches the
+//! state again (a timed call made by a later destructor is not recorded, as before, when `LOCAL`
+//! itself was gone).
 
 use std::cell::{Cell, UnsafeCell};
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -44,8 +54,12 @@ const BUSY: u64 = u64::MAX;
 struct Local {
     /// The generation of the session this thread has joined, `NOT_JOINED`, or `BUSY`.
     generation: Cell<u64>,
-    state: UnsafeCell<State>,
+    /// Not dropped with the thread-local, which then needs no destructor: `depart` empties it.
+    state: UnsafeCell<ManuallyDrop<State>>,
 }
+
+// Reaching `LOCAL` must stay free of liveness checks.
+const _: () = assert!(!std::mem::needs_drop::<Local>());
 
 /// An open call: a sync call's whole extent, one poll of an async call, or a call running on
 /// another thread entered through its `CallContext`.
@@ -70,26 +84,66 @@ struct State {
     sink: Sink,
 }
 
+impl State {
+    /// A thread's state before it joins a session, and after it departs: owns nothing.
+    const EMPTY: State = State {
+        frames: Vec::new(),
+        details: Vec::new(),
+        next_call_id: 0,
+        call_id_end: 0,
+        sink: Sink {
+            panicked: false,
+            mode: OFF,
+            session: None,
+            thread: None,
+            record_cursor: Producer::new(),
+            detail_cursor: Producer::new(),
+        },
+    };
+}
+
 thread_local! {
     static LOCAL: Local = const {
         Local {
             generation: Cell::new(NOT_JOINED),
-            state: UnsafeCell::new(State {
-                frames: Vec::new(),
-                details: Vec::new(),
-                next_call_id: 0,
-                call_id_end: 0,
-                sink: Sink {
-                    panicked: false,
-                    mode: OFF,
-                    session: None,
-                    thread: None,
-                    record_cursor: Producer::new(),
-                    detail_cursor: Producer::new(),
-                },
-            }),
+            state: UnsafeCell::new(ManuallyDrop::new(State::EMPTY)),
         }
     };
+
+    /// Touched by a thread's first join, which registers its destructor: the thread's exit.
+    static DEPARTURE: Departure = const { Departure };
+}
+
+struct Departure;
+
+impl Drop for Departure {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(depart);
+    }
+}
+
+/// The thread is exiting: tell the writer, free the state, and record nothing more.
+#[cold]
+fn depart(local: &Local) {
+    // Thread-local destructors run after the thread's code has returned, so no entry point is
+    // on the stack and the state cannot be BUSY; were it so, leaking beats aliasing.
+    if local.generation.get() == BUSY {
+        return;
+    }
+    // For good: no entry point touches the state from now on, and `join` refuses.
+    local.generation.set(BUSY);
+    // SAFETY: the generation was not BUSY, and is now; the reference ends with the `replace`,
+    // before anything is freed.
+    let state = std::mem::replace(unsafe { local.state() }, State::EMPTY);
+    if let (Some(thread), Some(session)) = (&state.sink.thread, &state.sink.session) {
+        thread.exited.store(true, Ordering::Release);
+        if state.sink.panicked {
+            // The process may well end as soon as this thread is joined.
+            session.flush_patiently(std::time::Duration::from_secs(1), false);
+        } else {
+            session.wake_writer();
+        }
+    }
 }
 
 impl Local {
@@ -107,7 +161,7 @@ impl Local {
         // point further up this thread's stack, and the code running now was called while it was
         // held; by the rules above the holder marked the state `BUSY` before running such code,
         // and the caller found it was not. So no other reference is alive.
-        unsafe { &mut *self.state.get() }
+        unsafe { &mut **self.state.get() }
     }
 }
 
@@ -637,6 +691,11 @@ fn join(local: &Local, word: u64) -> bool {
     if session.generation != state::generation(word) {
         return false;
     }
+    // The thread's exit is `DEPARTURE`'s destructor, registered here (once per thread); a thread
+    // already past it (a later destructor calling a timed function) does not join.
+    if DEPARTURE.try_with(|_| ()).is_err() {
+        return false;
+    }
     // SAFETY: the generation was not BUSY on entry, and is now.
     let state = unsafe { local.state() };
     let thread = session.register_thread();
@@ -826,23 +885,6 @@ impl Producing<'_> {
             match unsafe { ring.try_push(cursor, value) } {
                 Ok(_) => return true,
                 Err(back) => value = back,
-            }
-        }
-    }
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        // The thread-local is being destroyed: entry points can no longer reach it, so this is
-        // the only reference, and code run from here cannot come back for it.
-        let state = self.state.get_mut();
-        if let (Some(thread), Some(session)) = (&state.sink.thread, &state.sink.session) {
-            thread.exited.store(true, Ordering::Release);
-            if state.sink.panicked {
-                // The process may well end as soon as this thread is joined.
-                session.flush_patiently(std::time::Duration::from_secs(1), false);
-            } else {
-                session.wake_writer();
             }
         }
     }
