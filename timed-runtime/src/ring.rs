@@ -1,8 +1,9 @@
 //! A bounded single-producer single-consumer ring: the recording thread pushes without locks or
 //! allocation, the writer takes everything published so far in one batch.
 //!
-//! The producer keeps its own copy of the head and a cached tail (in `Producer`), so a push is a
-//! slot write and one release store; it reads the shared tail only when the ring looks full.
+//! The producer keeps its own copy of the head and how far it may write (a tail it has seen plus
+//! the capacity, in `Producer`), so a push is one comparison, a slot write and one release store;
+//! it reads the shared tail only when it reaches that limit.
 
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
@@ -34,15 +35,13 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 #[derive(Default)]
 pub(crate) struct Producer {
     head: usize,
-    cached_tail: usize,
+    /// A tail loaded from the ring, plus its capacity: the slots before it are free.
+    limit: usize,
 }
 
 impl Producer {
     pub(crate) const fn new() -> Producer {
-        Producer {
-            head: 0,
-            cached_tail: 0,
-        }
+        Producer { head: 0, limit: 0 }
     }
 }
 
@@ -65,20 +64,29 @@ impl<T> Ring<T> {
     /// Only one thread may ever push to a ring, always with the same `Producer`.
     #[inline(always)]
     pub(crate) unsafe fn try_push(&self, producer: &mut Producer, value: T) -> Result<usize, T> {
-        if producer.head - producer.cached_tail > self.mask {
-            producer.cached_tail = self.tail.0.load(Ordering::Acquire);
-            if producer.head - producer.cached_tail > self.mask {
-                return Err(value);
-            }
+        if producer.head == producer.limit && !self.reload_limit(producer) {
+            return Err(value);
         }
-        // SAFETY: the slot at `head` is free: `head - tail <= mask` with a tail loaded with
-        // acquire, so the consumer has finished reading it (or never used it). By the caller's
-        // promise this thread is the only producer, so nothing else writes it, and the consumer
-        // does not read it until the release store of `head` below publishes it.
-        unsafe { (*self.slots[producer.head & self.mask].get()).write(value) };
+        // SAFETY: `head & mask` is below the capacity, the slots' length. The slot at `head` is
+        // free: `head < limit`, a tail loaded with acquire plus the capacity, so the consumer
+        // has finished reading it (or never used it). By the caller's promise this thread is the
+        // only producer, so nothing else writes it, and the consumer does not read it until the
+        // release store of `head` below publishes it.
+        unsafe {
+            let slot = self.slots.get_unchecked(producer.head & self.mask);
+            (*slot.get()).write(value);
+        }
         producer.head += 1;
         self.head.0.store(producer.head, Ordering::Release);
         Ok(producer.head)
+    }
+
+    /// The producer reached its limit: looks at the tail again. Whether there is room.
+    #[cold]
+    #[inline(never)]
+    fn reload_limit(&self, producer: &mut Producer) -> bool {
+        producer.limit = self.tail.0.load(Ordering::Acquire) + self.capacity();
+        producer.head != producer.limit
     }
 
     pub(crate) fn capacity(&self) -> usize {
