@@ -91,14 +91,7 @@ impl State {
         details: Vec::new(),
         next_call_id: 0,
         call_id_end: 0,
-        sink: Sink {
-            panicked: false,
-            mode: OFF,
-            session: None,
-            thread: None,
-            record_cursor: Producer::new(),
-            detail_cursor: Producer::new(),
-        },
+        sink: Sink::EMPTY,
     };
 }
 
@@ -281,7 +274,8 @@ pub(crate) fn exit(site: &'static Site, generation: u64) {
             }
             None => 0,
         };
-        let record = Record {
+        // Made apart on each path, so the hot one can build it in place in its ring slot.
+        let record = || Record {
             site,
             call_id: frame.call_id,
             parent_id,
@@ -294,11 +288,9 @@ pub(crate) fn exit(site: &'static Site, generation: u64) {
         };
         let base = frame.detail_base as usize;
         if state.details.len() > base {
-            store_with_details(&local.generation, state, record, base);
+            store_with_details(&local.generation, state, record(), base);
         } else {
-            state
-                .sink
-                .store(&local.generation, record, std::iter::empty());
+            state.sink.store(&local.generation, record());
         }
     });
 }
@@ -324,7 +316,7 @@ fn store_with_details(generation: &Cell<u64>, state: &mut State, record: Record,
     // Details the session no longer takes are dropped, freeing memory.
     let _busy = Busy::mark(generation);
     let State { details, sink, .. } = state;
-    sink.store(generation, record, details.drain(base..));
+    sink.store_with_details(generation, record, details.drain(base..));
 }
 
 pub(crate) fn attach_detail(key: &'static str, value: DetailValue) {
@@ -659,14 +651,12 @@ pub(crate) fn finish_async(site: &'static Site, mut call: AsyncCall, completed: 
             details: 0,
         };
         if details.is_empty() {
-            state
-                .sink
-                .store(&local.generation, record, std::iter::empty());
+            state.sink.store(&local.generation, record);
         } else {
             let _busy = Busy::mark(&local.generation);
             state
                 .sink
-                .store(&local.generation, record, details.drain(..));
+                .store_with_details(&local.generation, record, details.drain(..));
         }
     });
     // Freed here, with the state let go.
@@ -700,17 +690,7 @@ fn join(local: &Local, word: u64) -> bool {
     let state = unsafe { local.state() };
     let thread = session.register_thread();
     let generation = session.generation;
-    let previous = std::mem::replace(
-        &mut state.sink,
-        Sink {
-            panicked: false,
-            mode: session.mode.bits(),
-            session: Some(session),
-            thread: Some(thread),
-            record_cursor: Producer::new(),
-            detail_cursor: Producer::new(),
-        },
-    );
+    let previous = std::mem::replace(&mut state.sink, Sink::joined(session, thread));
     drop(previous);
     state.next_call_id = 0;
     state.call_id_end = 0;
@@ -757,34 +737,92 @@ impl State {
 
 /// Where a finished call goes: this thread's rings (full) or statistics (summary).
 struct Sink {
+    /// Full mode: the thread's record ring, owned by `thread`; null otherwise. Reached without
+    /// going through two `Option`s on every call.
+    records: *const Ring<Record>,
+    record_cursor: Producer,
+    /// Summary mode: the thread's shared state, whose statistics slots the calls update; null
+    /// otherwise.
+    counted: *const ThreadShared,
     /// A panicked call was recorded: the thread's exit must not race the writer.
     panicked: bool,
     mode: u64,
     session: Option<Arc<SessionShared>>,
+    /// Keeps `records` and `counted` alive: they point into it.
     thread: Option<Arc<ThreadShared>>,
-    record_cursor: Producer,
     detail_cursor: Producer,
 }
 
 impl Sink {
-    /// `details` may only be non-empty while the state is busy (they may be dropped here).
+    /// A thread's sink before it joins a session.
+    const EMPTY: Sink = Sink {
+        records: std::ptr::null(),
+        record_cursor: Producer::new(),
+        counted: std::ptr::null(),
+        panicked: false,
+        mode: OFF,
+        session: None,
+        thread: None,
+        detail_cursor: Producer::new(),
+    };
+
+    /// The sink of a thread that joined `session` as `thread`.
+    fn joined(session: Arc<SessionShared>, thread: Arc<ThreadShared>) -> Sink {
+        let mode = session.mode.bits();
+        let records = match (&thread.records, mode) {
+            (Some(records), FULL) => records as *const Ring<Record>,
+            _ => std::ptr::null(),
+        };
+        let counted = if mode == SUMMARY {
+            Arc::as_ptr(&thread)
+        } else {
+            std::ptr::null()
+        };
+        // The pointers stay valid while this sink lives: it holds the `Arc` they point into,
+        // and a `ThreadShared`'s fields are never replaced.
+        Sink {
+            records,
+            record_cursor: Producer::new(),
+            counted,
+            panicked: false,
+            mode,
+            session: Some(session),
+            thread: Some(thread),
+            detail_cursor: Producer::new(),
+        }
+    }
+
+    /// A call without details.
     #[inline(always)]
-    fn store(
+    fn store(&mut self, generation: &Cell<u64>, record: Record) {
+        if !self.records.is_null() {
+            self.publish(generation, record);
+        } else if !self.counted.is_null() {
+            self.count(generation, record);
+        }
+    }
+
+    /// A call with details. The state is busy: details the sink does not take are dropped.
+    #[inline(never)]
+    fn store_with_details(
         &mut self,
         generation: &Cell<u64>,
         record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        match self.mode {
-            FULL => self.publish(generation, record, details),
-            SUMMARY => self.count(generation, record),
-            _ => {}
+        if !self.records.is_null() {
+            self.publish_with_details(generation, record, details);
+        } else if !self.counted.is_null() {
+            self.count(generation, record);
         }
     }
 
+    /// Summary mode (`counted` is not null).
     #[inline(always)]
     fn count(&mut self, generation: &Cell<u64>, record: Record) {
-        let (Some(thread), Some(site)) = (&self.thread, record.site.index()) else {
+        // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
+        let thread = unsafe { &*self.counted };
+        let Some(site) = record.site.index() else {
             return;
         };
         let stats = match thread.own_table(site) {
@@ -801,91 +839,113 @@ impl Sink {
         stats.record(record.duration_ns, record.self_ns, record.status);
     }
 
+    /// Full mode's path for a call without details (`records` is not null): the record is built
+    /// in its slot.
     #[inline(always)]
-    fn publish(
+    fn publish(&mut self, generation: &Cell<u64>, record: Record) {
+        // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
+        let records = unsafe { &*self.records };
+        if record.status == Status::Panicked {
+            self.note_panicked();
+        }
+        if !records.has_room(&mut self.record_cursor)
+            && !wait_for_room(self, generation, records, |sink| &mut sink.record_cursor)
+        {
+            return;
+        }
+        // SAFETY: `record_cursor` is this ring's producer cursor, kept beside it in this thread's
+        // sink, which is replaced (with new rings and cursors) only on joining a session: this
+        // thread is the ring's only producer and always pushes with this cursor. `has_room` (or
+        // the wait) just found room.
+        let head = unsafe { records.push(&mut self.record_cursor, record) };
+        if head % (RECORD_RING_CAPACITY / 4) == 0 {
+            self.wake_writer();
+        }
+    }
+
+    fn publish_with_details(
         &mut self,
         generation: &Cell<u64>,
         mut record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        let (Some(thread), Some(session)) = (&self.thread, &self.session) else {
+        let Some(detail_ring) = self
+            .thread
+            .as_ref()
+            .and_then(|thread| thread.details.as_ref())
+        else {
             return;
         };
-        let (Some(records), Some(detail_ring)) = (&thread.records, &thread.details) else {
-            return;
-        };
-        let mut producer = Producing {
-            session,
-            thread,
-            generation,
-        };
+        let detail_ring: *const Ring<Detail> = detail_ring;
+        // SAFETY: it points into `self.thread`, alive while `self` (the copy of the pointer
+        // only lets `self` be borrowed mutably below, never to replace `thread`).
+        let detail_ring = unsafe { &*detail_ring };
         for detail in details {
             if record.details == u16::MAX {
                 break;
             }
-            if !producer.push(detail_ring, &mut self.detail_cursor, detail) {
+            if !detail_ring.has_room(&mut self.detail_cursor)
+                && !wait_for_room(self, generation, detail_ring, |sink| {
+                    &mut sink.detail_cursor
+                })
+            {
+                // The details taken so far stay unclaimed: the record is given up too.
                 return;
+            }
+            // SAFETY: as in `publish`, for the detail ring and its cursor.
+            let head = unsafe { detail_ring.push(&mut self.detail_cursor, detail) };
+            if head % (RECORD_RING_CAPACITY / 4) == 0 {
+                self.wake_writer();
             }
             record.details += 1;
         }
-        if record.status == Status::Panicked {
-            // An unwinding thread may be about to die: get its rows to disk now, and again
-            // synchronously when it exits (the panic hook ran before this row existed).
-            self.panicked = true;
-            session.wake_writer();
-        }
-        producer.push(records, &mut self.record_cursor, record);
-    }
-}
-
-/// What a push needs besides the ring: whom to wake, and how to wait.
-struct Producing<'a> {
-    session: &'a SessionShared,
-    thread: &'a ThreadShared,
-    generation: &'a Cell<u64>,
-}
-
-impl Producing<'_> {
-    /// Pushes, waking the writer at every quarter of the ring, and waiting for room when the
-    /// ring is full (nothing recorded is dropped while the session accepts rows).
-    #[inline(always)]
-    fn push<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, value: T) -> bool {
-        // SAFETY: `cursor` is this ring's producer cursor, kept in this thread's sink beside the
-        // `Arc` of the `ThreadShared` that owns the ring; the sink is replaced (with new rings
-        // and cursors) only on joining a session. So this thread is the ring's only producer and
-        // always pushes with this cursor.
-        match unsafe { ring.try_push(cursor, value) } {
-            Ok(head) => {
-                if head % (RECORD_RING_CAPACITY / 4) == 0 {
-                    self.session.wake_writer();
-                }
-                true
-            }
-            Err(value) => self.push_when_room(ring, cursor, value),
-        }
+        self.publish(generation, record);
     }
 
-    /// The producer outran the writer. It must not spin or poll: that would take the core from
-    /// the writer and charge the wait to the calling thread. It parks until half the ring is
-    /// free. A thread holding one of the runtime's locks (flushing, say, when the allocator
-    /// records) never waits: the writer may need that lock to free the room; the value is then
-    /// dropped.
     #[cold]
     #[inline(never)]
-    fn push_when_room<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, mut value: T) -> bool {
-        // Parking may set up this thread's handle, and a value given up is dropped.
-        let _busy = Busy::mark(self.generation);
-        loop {
-            if !self.session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
-                return false;
-            }
-            self.session.wake_writer();
-            self.thread.wait_for_room(|| ring.len() < ring.capacity());
-            // SAFETY: as in `push`.
-            match unsafe { ring.try_push(cursor, value) } {
-                Ok(_) => return true,
-                Err(back) => value = back,
-            }
+    fn wake_writer(&self) {
+        if let Some(session) = &self.session {
+            session.wake_writer();
+        }
+    }
+
+    /// An unwinding thread may be about to die: get its rows to disk now, and again
+    /// synchronously when it exits (the panic hook ran before this row existed).
+    #[cold]
+    #[inline(never)]
+    fn note_panicked(&mut self) {
+        self.panicked = true;
+        self.wake_writer();
+    }
+}
+
+/// The producer outran the writer. It must not spin or poll: that would take the core from the
+/// writer and charge the wait to the calling thread. It parks until half the ring is free. A
+/// thread holding one of the runtime's locks (flushing, say, when the allocator records) never
+/// waits: the writer may need that lock to free the room. Whether there is room now.
+#[cold]
+#[inline(never)]
+fn wait_for_room<T>(
+    sink: &mut Sink,
+    generation: &Cell<u64>,
+    ring: &Ring<T>,
+    cursor: impl Fn(&mut Sink) -> &mut Producer,
+) -> bool {
+    let (Some(session), Some(thread)) = (sink.session.clone(), sink.thread.clone()) else {
+        return false;
+    };
+    // Parking may set up this thread's handle. (The clones never free anything: the sink holds
+    // the same `Arc`s.)
+    let _busy = Busy::mark(generation);
+    loop {
+        if !session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
+            return false;
+        }
+        session.wake_writer();
+        thread.wait_for_room(|| ring.len() < ring.capacity());
+        if ring.has_room(cursor(sink)) {
+            return true;
         }
     }
 }

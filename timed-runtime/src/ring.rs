@@ -24,7 +24,7 @@ pub(crate) struct Ring<T> {
 // SAFETY: a ring owns its values (`T: Send`), and moving it to another thread moves them.
 unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: shared between one producer thread and one consumer thread at a time (the callers'
-// obligations on `try_push` and `consume`), a slot is only ever accessed by one of them:
+// obligations on `push` and `consume`), a slot is only ever accessed by one of them:
 // the producer writes a slot only when it is free (before `tail + capacity`) and publishes it
 // with a release store of `head`; the consumer reads only slots published so (acquire load of
 // `head`) and frees them with a release store of `tail`, which the producer's acquire load
@@ -62,23 +62,41 @@ impl<T> Ring<T> {
     ///
     /// # Safety
     /// Only one thread may ever push to a ring, always with the same `Producer`.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) unsafe fn try_push(&self, producer: &mut Producer, value: T) -> Result<usize, T> {
-        if producer.head == producer.limit && !self.reload_limit(producer) {
+        if !self.has_room(producer) {
             return Err(value);
         }
+        // SAFETY: the caller's promise, and `has_room` just said so.
+        Ok(unsafe { self.push(producer, value) })
+    }
+
+    /// Whether the slot at the producer's head is free (looking at the tail again when the
+    /// producer reached its limit). Once it is, it stays free until the producer pushes.
+    #[inline(always)]
+    pub(crate) fn has_room(&self, producer: &mut Producer) -> bool {
+        producer.head != producer.limit || self.reload_limit(producer)
+    }
+
+    /// Writes `value` in the slot at the head and publishes it. Returns the new head.
+    ///
+    /// # Safety
+    /// Only one thread may ever push to a ring, always with the same `Producer`, and
+    /// `has_room` with that producer returned true since its last push.
+    #[inline(always)]
+    pub(crate) unsafe fn push(&self, producer: &mut Producer, value: T) -> usize {
         // SAFETY: `head & mask` is below the capacity, the slots' length. The slot at `head` is
-        // free: `head < limit`, a tail loaded with acquire plus the capacity, so the consumer
-        // has finished reading it (or never used it). By the caller's promise this thread is the
-        // only producer, so nothing else writes it, and the consumer does not read it until the
-        // release store of `head` below publishes it.
+        // free: `head < limit` (`has_room`), a tail loaded with acquire plus the capacity, so the
+        // consumer has finished reading it (or never used it). By the caller's promise this
+        // thread is the only producer, so nothing else writes it, and the consumer does not
+        // read it until the release store of `head` below publishes it.
         unsafe {
             let slot = self.slots.get_unchecked(producer.head & self.mask);
             (*slot.get()).write(value);
         }
         producer.head += 1;
         self.head.0.store(producer.head, Ordering::Release);
-        Ok(producer.head)
+        producer.head
     }
 
     /// The producer reached its limit: looks at the tail again. Whether there is room.
