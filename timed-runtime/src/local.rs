@@ -154,7 +154,7 @@ impl Local {
         // point further up this thread's stack, and the code running now was called while it was
         // held; by the rules above the holder marked the state `BUSY` before running such code,
         // and the caller found it was not. So no other reference is alive.
-        unsafe { &mut **self.state.get() }
+        unsafe { &mut *self.state.get() }
     }
 }
 
