@@ -822,9 +822,8 @@ impl Sink {
     fn count(&mut self, generation: &Cell<u64>, record: Record) {
         // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
         let thread = unsafe { &*self.counted };
-        let Some(site) = record.site.index() else {
-            return;
-        };
+        // An unindexed site has no table: not counted.
+        let site = record.site.table_index();
         let stats = match thread.own_table(site) {
             Some(stats) => stats,
             None => {
