@@ -35,7 +35,7 @@ use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::clock;
+use crate::clock::{self, Tsc};
 use crate::detail_value::DetailValue;
 use crate::record::{Detail, Record, Status};
 use crate::ring::{Producer, Ring};
@@ -184,30 +184,42 @@ impl Drop for Busy<'_> {
 /// generation the call belongs to, to hand back to `exit`, or 0 when nothing was opened.
 #[inline(never)]
 pub(crate) fn enter(word: u64) -> u64 {
-    LOCAL
-        .try_with(|local| {
-            let generation = state::generation(word);
-            if local.generation.get() == generation {
-                // SAFETY: the thread's generation is a session's, not BUSY; nothing below
-                // allocates (the push is within capacity).
-                let state = unsafe { local.state() };
-                if state.frames.len() < state.frames.capacity()
-                    && state.next_call_id != state.call_id_end
-                {
-                    open_frame(state, generation);
-                    return generation;
-                }
-            }
-            enter_slow(local, word)
-        })
-        .unwrap_or(0)
+    let local = local();
+    let generation = state::generation(word);
+    if local.generation.get() == generation
+        && let Some(tsc) = Tsc::get()
+    {
+        // SAFETY: the thread's generation is a session's, not BUSY; nothing below allocates
+        // (the push is within capacity).
+        let state = unsafe { local.state() };
+        if state.frames.len() < state.frames.capacity() && state.next_call_id != state.call_id_end {
+            let start = open_frame(state, generation);
+            // Read the clock last, so the bookkeeping above is not part of the call.
+            // SAFETY: `start` points into the frame just pushed, which nothing has touched
+            // since.
+            unsafe { *start = tsc.now() };
+            return generation;
+        }
+    }
+    enter_slow(word)
 }
 
-/// `enter` when the thread has not joined the session yet, its stack is full, or its block of
-/// call ids is used up.
+/// This thread's `Local`, reached without a closure (so the hot paths can end in tail calls).
+#[inline(always)]
+fn local<'a>() -> &'a Local {
+    let local = LOCAL.with(std::ptr::from_ref);
+    // SAFETY: `LOCAL` has no destructor: it stays where it is, initialised, until the thread's
+    // thread-locals are deallocated, after the last code of the thread has run. `Local` is not
+    // `Sync`, so the reference cannot leave the thread; the callers keep it for one call.
+    unsafe { &*local }
+}
+
+/// `enter` when the thread has not joined the session yet, its stack is full, its block of
+/// call ids is used up, or the clock is `Instant`.
 #[cold]
 #[inline(never)]
-fn enter_slow(local: &Local, word: u64) -> u64 {
+fn enter_slow(word: u64) -> u64 {
+    let local = local();
     let generation = state::generation(word);
     if local.generation.get() != generation && !join(local, word) {
         return 0;
@@ -221,28 +233,38 @@ fn enter_slow(local: &Local, word: u64) -> u64 {
     if state.next_call_id == state.call_id_end {
         state.refill_call_ids();
     }
-    open_frame(state, generation);
+    let start = open_frame(state, generation);
+    // SAFETY: `start` points into the frame just pushed, which nothing has touched since.
+    unsafe { *start = clock::now() };
     generation
 }
 
-/// Pushes a call's frame (the stack has room, and the block of ids an id) and starts its clock.
+/// Pushes a call's frame (the stack has room, and the block of ids an id), its clock not
+/// started: returns where its start goes, valid until the stack is touched again.
 #[inline(always)]
-fn open_frame(state: &mut State, generation: u64) {
+fn open_frame(state: &mut State, generation: u64) -> *mut u64 {
     let call_id = state.next_call_id;
     state.next_call_id += 1;
     let detail_base = state.details.len() as u32;
     let root = RootId::of(call_id, state.frames.last().map(|parent| parent.root));
-    state.frames.push(Frame {
-        call_id,
-        start_ticks: 0,
-        child_ns: 0,
-        detail_base,
-        generation: generation as u32,
-        root,
-    });
-    // Read the clock last so the bookkeeping above is not part of the call.
-    if let Some(frame) = state.frames.last_mut() {
-        frame.start_ticks = clock::now();
+    let frames = &mut state.frames;
+    let len = frames.len();
+    debug_assert!(len < frames.capacity());
+    // SAFETY: the caller made sure that `len < capacity`: the slot at `len` is allocated and
+    // unused. It is initialised before the length covers it; `set_len` does not move the
+    // buffer, so the pointer stays valid until the stack is touched again.
+    unsafe {
+        let frame = frames.as_mut_ptr().add(len);
+        frame.write(Frame {
+            call_id,
+            start_ticks: 0,
+            child_ns: 0,
+            detail_base,
+            generation: generation as u32,
+            root,
+        });
+        frames.set_len(len + 1);
+        &raw mut (*frame).start_ticks
     }
 }
 
