@@ -32,6 +32,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -180,10 +181,38 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Opens a sync call. `word` is the mode word the guard loaded (not off). Returns the session
-/// generation the call belongs to, to hand back to `exit`, or 0 when nothing was opened.
+/// A sync call `enter` opened: the thread's state, so that `exit` need not look for it again,
+/// and the generation of the session the call belongs to. Held by a guard, which is not `Send`:
+/// `exit` runs on the thread that opened the call.
+#[derive(Clone, Copy)]
+pub(crate) struct Opened {
+    local: NonNull<Local>,
+    generation: u64,
+}
+
+impl Opened {
+    #[inline(always)]
+    fn new(local: &Local, generation: u64) -> Opened {
+        Opened {
+            local: NonNull::from(local),
+            generation,
+        }
+    }
+
+    /// The state of the thread the call was opened on.
+    #[inline(always)]
+    fn local<'a>(self) -> &'a Local {
+        // SAFETY: `local` is this thread's `LOCAL` (an `Opened` stays on the thread that made
+        // it, in a guard that is not `Send`), which lives at that address, initialised, for as
+        // long as the thread runs code (see `local`).
+        unsafe { self.local.as_ref() }
+    }
+}
+
+/// Opens a sync call. `word` is the mode word the guard loaded (not off). `None` when nothing
+/// was opened.
 #[inline(never)]
-pub(crate) fn enter(word: u64) -> u64 {
+pub(crate) fn enter(word: u64) -> Option<Opened> {
     let local = local();
     let generation = state::generation(word);
     if local.generation.get() == generation
@@ -198,7 +227,7 @@ pub(crate) fn enter(word: u64) -> u64 {
             // SAFETY: `start` points into the frame just pushed, which nothing has touched
             // since.
             unsafe { *start = tsc.now() };
-            return generation;
+            return Some(Opened::new(local, generation));
         }
     }
     enter_slow(word)
@@ -218,11 +247,11 @@ fn local<'a>() -> &'a Local {
 /// call ids is used up, or the clock is `Instant`.
 #[cold]
 #[inline(never)]
-fn enter_slow(word: u64) -> u64 {
+fn enter_slow(word: u64) -> Option<Opened> {
     let local = local();
     let generation = state::generation(word);
     if local.generation.get() != generation && !join(local, word) {
-        return 0;
+        return None;
     }
     // SAFETY: the thread is in the session, so its generation is not BUSY; only `grow`
     // allocates below, and it marks the state busy.
@@ -236,7 +265,7 @@ fn enter_slow(word: u64) -> u64 {
     let start = open_frame(state, generation);
     // SAFETY: `start` points into the frame just pushed, which nothing has touched since.
     unsafe { *start = clock::now() };
-    generation
+    Some(Opened::new(local, generation))
 }
 
 /// Pushes a call's frame (the stack has room, and the block of ids an id), its clock not
@@ -268,53 +297,66 @@ fn open_frame(state: &mut State, generation: u64) -> *mut u64 {
     }
 }
 
-/// Closes the innermost sync call, opened by `enter` in session `generation`.
+/// Closes the innermost sync call, which `enter` opened.
 #[inline(never)]
-pub(crate) fn exit(site: &'static Site, generation: u64) {
-    let end = clock::now();
+pub(crate) fn exit(site: &'static Site, opened: Opened) {
+    match Tsc::get() {
+        Some(tsc) => close(site, opened, tsc.now()),
+        None => exit_at_instant(site, opened),
+    }
+}
+
+/// `exit` when the clock is `Instant`.
+#[cold]
+#[inline(never)]
+fn exit_at_instant(site: &'static Site, opened: Opened) {
+    close(site, opened, clock::now());
+}
+
+/// Pops the innermost frame, which ended at `end`, and records its call.
+#[inline(always)]
+fn close(site: &'static Site, opened: Opened, end: u64) {
     let status = if std::thread::panicking() {
         Status::Panicked
     } else {
         Status::Ok
     };
-    let _ = LOCAL.try_with(|local| {
-        if local.generation.get() != generation {
-            return exit_stale(local);
+    let local = opened.local();
+    if local.generation.get() != opened.generation {
+        return exit_stale(local);
+    }
+    // SAFETY: the thread's generation is a session's, not BUSY. Below, only the paths with
+    // details and the sink's cold paths may allocate or free, and they mark the state busy.
+    let state = unsafe { local.state() };
+    let Some(frame) = state.frames.pop() else {
+        return;
+    };
+    let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
+    let parent_id = match state.frames.last_mut() {
+        Some(parent) => {
+            parent.child_ns += duration_ns;
+            parent.call_id
         }
-        // SAFETY: the thread's generation is a session's, not BUSY. Below, only the paths
-        // with details and the sink's cold paths may allocate or free, and they mark the state
-        // busy.
-        let state = unsafe { local.state() };
-        let Some(frame) = state.frames.pop() else {
-            return;
-        };
-        let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
-        let parent_id = match state.frames.last_mut() {
-            Some(parent) => {
-                parent.child_ns += duration_ns;
-                parent.call_id
-            }
-            None => 0,
-        };
-        // Made apart on each path, so the hot one can build it in place in its ring slot.
-        let record = || Record {
-            site,
-            call_id: frame.call_id,
-            parent_id,
-            root: frame.root,
-            start_ticks: frame.start_ticks,
-            duration_ns,
-            self_ns: duration_ns.saturating_sub(frame.child_ns),
-            status,
-            details: 0,
-        };
-        let base = frame.detail_base as usize;
-        if state.details.len() > base {
-            store_with_details(&local.generation, state, record(), base);
-        } else {
-            state.sink.store(&local.generation, record());
-        }
-    });
+        None => 0,
+    };
+    // Made apart on each path, so the hot one can build it in place in its ring slot.
+    let record = || Record {
+        site,
+        call_id: frame.call_id,
+        parent_id,
+        root: frame.root,
+        start_ticks: frame.start_ticks,
+        duration_ns,
+        self_ns: duration_ns.saturating_sub(frame.child_ns),
+        status,
+        details: 0,
+    };
+    let base = frame.detail_base as usize;
+    if state.details.len() > base {
+        store_with_details(&local.generation, state, record(), base);
+    } else {
+        state.sink.store(&local.generation, record());
+    }
 }
 
 /// `exit` for a call whose session this thread has since left: nothing of it is recorded.
