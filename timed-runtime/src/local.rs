@@ -316,21 +316,111 @@ fn exit_at_instant(site: &'static Site, opened: Opened) {
 /// Pops the innermost frame, which ended at `end`, and records its call.
 #[inline(always)]
 fn close(site: &'static Site, opened: Opened, end: u64) {
-    let status = if std::thread::panicking() {
-        Status::Panicked
-    } else {
-        Status::Ok
-    };
     let local = opened.local();
     if local.generation.get() != opened.generation {
         return exit_stale(local);
     }
-    // SAFETY: the thread's generation is a session's, not BUSY. Below, only the paths with
-    // details and the sink's cold paths may allocate or free, and they mark the state busy.
+    if std::thread::panicking() {
+        return close_any(local, site, end, Status::Panicked);
+    }
+    // SAFETY: the thread's generation is a session's, not BUSY. The fast paths below neither
+    // allocate nor free; `close_any` takes the state again (this reference is not used after).
     let state = unsafe { local.state() };
-    let Some(frame) = state.frames.pop() else {
+    // Everything a fast path needs is checked before the frame is popped: no details, and room
+    // in the record ring (full) or the site's statistics (summary). Otherwise `close_any`.
+    let Some(frame) = state.frames.last() else {
         return;
     };
+    if state.details.len() > frame.detail_base as usize {
+        return close_any(local, site, end, Status::Ok);
+    }
+    if !state.sink.records.is_null() {
+        // SAFETY: not null, so it points into `state.sink.thread` (see `Sink::joined`).
+        let records = unsafe { &*state.sink.records };
+        if !records.has_room(&mut state.sink.record_cursor) {
+            return close_any(local, site, end, Status::Ok);
+        }
+        let Some((closed, parent_id, _)) = pop_frame(state, end) else {
+            return;
+        };
+        let record = closed.record(site, parent_id, Status::Ok);
+        // SAFETY: `record_cursor` is this ring's producer cursor, kept beside it in this
+        // thread's sink, which is replaced (with new rings and cursors) only on joining a
+        // session: this thread is the ring's only producer and always pushes with this cursor.
+        // `has_room` just found room.
+        let head = unsafe { records.push(&mut state.sink.record_cursor, record) };
+        if head % (RECORD_RING_CAPACITY / 4) == 0 {
+            state.sink.wake_writer();
+        }
+    } else if !state.sink.counted.is_null() {
+        // SAFETY: not null, so it points into `state.sink.thread` (see `Sink::joined`).
+        let thread = unsafe { &*state.sink.counted };
+        let Some(stats) = thread.own_table(site.table_index()) else {
+            return close_any(local, site, end, Status::Ok);
+        };
+        if let Some((closed, _, _)) = pop_frame(state, end) {
+            stats.record(closed.duration_ns, closed.self_ns(), Status::Ok);
+        }
+    } else {
+        pop_frame(state, end);
+    }
+}
+
+/// `close` on every path: with details, when the ring is full, on a site's first call on this
+/// thread, while unwinding (`status`).
+#[cold]
+#[inline(never)]
+fn close_any(local: &Local, site: &'static Site, end: u64, status: Status) {
+    // SAFETY: the thread's generation is a session's, not BUSY (`close` checked); the paths
+    // with details and the sink's cold paths may allocate or free, and they mark the state busy.
+    let state = unsafe { local.state() };
+    let Some((closed, parent_id, details)) = pop_frame(state, end) else {
+        return;
+    };
+    let record = closed.record(site, parent_id, status);
+    if state.details.len() > details {
+        store_with_details(&local.generation, state, record, details);
+    } else {
+        state.sink.store(&local.generation, record);
+    }
+}
+
+/// A frame popped: its call's duration is known, and passed on to its parent.
+struct Closed {
+    call_id: u64,
+    root: RootId,
+    start_ticks: u64,
+    duration_ns: u64,
+    child_ns: u64,
+}
+
+impl Closed {
+    #[inline(always)]
+    fn self_ns(&self) -> u64 {
+        self.duration_ns.saturating_sub(self.child_ns)
+    }
+
+    #[inline(always)]
+    fn record(&self, site: &'static Site, parent_id: u64, status: Status) -> Record {
+        Record {
+            site,
+            call_id: self.call_id,
+            parent_id,
+            root: self.root,
+            start_ticks: self.start_ticks,
+            duration_ns: self.duration_ns,
+            self_ns: self.self_ns(),
+            status,
+            details: 0,
+        }
+    }
+}
+
+/// Pops the innermost frame, which ended at `end`, charging its duration to its parent's
+/// children. Returns it, its parent's call id (0 for none) and where its details start.
+#[inline(always)]
+fn pop_frame(state: &mut State, end: u64) -> Option<(Closed, u64, usize)> {
+    let frame = state.frames.pop()?;
     let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
     let parent_id = match state.frames.last_mut() {
         Some(parent) => {
@@ -339,24 +429,14 @@ fn close(site: &'static Site, opened: Opened, end: u64) {
         }
         None => 0,
     };
-    // Made apart on each path, so the hot one can build it in place in its ring slot.
-    let record = || Record {
-        site,
+    let closed = Closed {
         call_id: frame.call_id,
-        parent_id,
         root: frame.root,
         start_ticks: frame.start_ticks,
         duration_ns,
-        self_ns: duration_ns.saturating_sub(frame.child_ns),
-        status,
-        details: 0,
+        child_ns: frame.child_ns,
     };
-    let base = frame.detail_base as usize;
-    if state.details.len() > base {
-        store_with_details(&local.generation, state, record(), base);
-    } else {
-        state.sink.store(&local.generation, record());
-    }
+    Some((closed, parent_id, frame.detail_base as usize))
 }
 
 /// `exit` for a call whose session this thread has since left: nothing of it is recorded.
