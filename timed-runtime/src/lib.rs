@@ -85,7 +85,10 @@ pub use session::Session;
 pub use site::{Site, sites};
 pub use snapshot::{OperationStats, histogram_relative_error, snapshot};
 pub use state::Mode;
+#[cfg(not(feature = "compile-off"))]
 pub use timed_macros::timed;
+#[cfg(feature = "compile-off")]
+pub use timed_macros::timed_off as timed;
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TimedLayer;
 

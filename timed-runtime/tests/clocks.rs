@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::process::Command;
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 #[timed(phase = "p", component = "clocks")]
 fn inner(x: u64) -> u64 {
