@@ -2,8 +2,8 @@
 //!
 //! - `check DIR`: calls timed functions of every kind while a full session records into DIR,
 //!   and prints what the program sees (`tests/compile_off.rs` reads the files too);
-//! - `bench CALLS REPEATS`: calling-thread CPU per call of the overhead bench's timed function,
-//!   over a bare call, median of the repeats;
+//! - `bench CALLS REPEATS THREADS`: calling-thread CPU per call of the overhead bench's timed
+//!   function over a bare call, on each of THREADS threads, median of the repeats;
 //! - `instructions bare|timed CALLS`: the loop callgrind counts (`calls`), as in
 //!   `benches/instructions.rs`.
 
@@ -108,7 +108,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-fn bench(calls: u64, repeats: usize) {
+fn bench(calls: u64, repeats: usize, threads: usize) {
     // A full session, as for the overhead bench's `full` row: nothing is recorded all the same.
     let dir = std::env::temp_dir().join(format!("timed-compile-off-{}", std::process::id()));
     let session = Config::new()
@@ -117,14 +117,29 @@ fn bench(calls: u64, repeats: usize) {
         .ignore_env()
         .init()
         .expect("a session");
+    // Each thread's CPU per call, averaged over the threads, as the overhead bench does.
+    let on_threads = |body: fn(u64) -> u64| {
+        let total: f64 = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads.max(1))
+                .map(|_| {
+                    scope.spawn(move || {
+                        per_call(calls, |i| {
+                            black_box(body(i));
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap())
+                .sum()
+        });
+        total / threads.max(1) as f64
+    };
     let (mut timed, mut bases) = (Vec::new(), Vec::new());
     for _ in 0..repeats.max(1) {
-        bases.push(per_call(calls, |i| {
-            black_box(bare(i));
-        }));
-        timed.push(per_call(calls, |i| {
-            black_box(timed_call(i));
-        }));
+        bases.push(on_threads(bare));
+        timed.push(on_threads(timed_call));
     }
     session.finish().expect("the final flush");
     let _ = std::fs::remove_dir_all(&dir);
@@ -156,13 +171,19 @@ fn main() {
     };
     match args.first().map(String::as_str) {
         Some("check") => check(args.get(1).expect("check DIR")),
-        Some("bench") => bench(number(1, 4_000_000), number(2, 7) as usize),
+        Some("bench") => bench(
+            number(1, 4_000_000),
+            number(2, 7) as usize,
+            number(3, 1) as usize,
+        ),
         Some("instructions") => {
             let timed = args.get(1).is_some_and(|which| which == "timed");
             calls(number(2, 100_000), timed);
         }
         _ => {
-            eprintln!("usage: check DIR | bench CALLS REPEATS | instructions bare|timed CALLS");
+            eprintln!(
+                "usage: check DIR | bench CALLS REPEATS THREADS | instructions bare|timed CALLS"
+            );
             std::process::exit(2);
         }
     }
