@@ -31,6 +31,9 @@
 //! (`summary.rs`). What the threads, the writer and the `Session` handle share is in
 //! `shared.rs`; starting and ending a session in `session.rs`.
 //!
+//! With the `compile-off` feature, `timed` is `timed_macros::timed_off`: the attribute checks its
+//! arguments as always and leaves the function as written, so nothing of the above runs.
+//!
 //! Each session is a run with an id and a manifest (`run.json`, `manifest.rs`): before it creates
 //! a file, the earlier run at the top of the directory is moved into `runs/<id>/` (`run.rs`,
 //! with the pieces in the public [`runs`] module), so no run's files are ever truncated or
