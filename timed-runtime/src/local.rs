@@ -39,7 +39,7 @@ use std::sync::atomic::Ordering;
 use crate::clock::{self, Tsc};
 use crate::detail_value::DetailValue;
 use crate::record::{Detail, Record, Status};
-use crate::ring::{Producer, Ring};
+use crate::ring::Producer;
 use crate::root::RootId;
 use crate::shared::{self, SessionShared};
 use crate::site::Site;
@@ -334,21 +334,16 @@ fn close(site: &'static Site, opened: Opened, end: u64) {
     if state.details.len() > frame.detail_base as usize {
         return close_any(local, site, end, Status::Ok);
     }
-    if !state.sink.records.is_null() {
-        // SAFETY: not null, so it points into `state.sink.thread` (see `Sink::joined`).
-        let records = unsafe { &*state.sink.records };
-        if !records.has_room(&mut state.sink.record_cursor) {
+    if state.sink.records.is_connected() {
+        if !state.sink.records.has_room() {
             return close_any(local, site, end, Status::Ok);
         }
         let Some((closed, parent_id, _)) = pop_frame(state, end) else {
             return;
         };
         let record = closed.record(site, parent_id, Status::Ok);
-        // SAFETY: `record_cursor` is this ring's producer cursor, kept beside it in this
-        // thread's sink, which is replaced (with new rings and cursors) only on joining a
-        // session: this thread is the ring's only producer and always pushes with this cursor.
-        // `has_room` just found room.
-        let head = unsafe { records.push(&mut state.sink.record_cursor, record) };
+        // SAFETY: `has_room` just found room.
+        let head = unsafe { state.sink.records.push(record) };
         if head % (RECORD_RING_CAPACITY / 4) == 0 {
             state.sink.wake_writer();
         }
@@ -881,10 +876,9 @@ impl State {
 
 /// Where a finished call goes: this thread's rings (full) or statistics (summary).
 struct Sink {
-    /// Full mode: the thread's record ring, owned by `thread`; null otherwise. Reached without
-    /// going through two `Option`s on every call.
-    records: *const Ring<Record>,
-    record_cursor: Producer,
+    /// Full mode: the producer of the thread's record ring, owned by `thread`; connected to no
+    /// ring otherwise. It holds all a push needs, so the hot path loads nothing else.
+    records: Producer<Record>,
     /// Summary mode: the thread's shared state, whose statistics slots the calls update; null
     /// otherwise.
     counted: *const ThreadShared,
@@ -892,54 +886,60 @@ struct Sink {
     panicked: bool,
     mode: u64,
     session: Option<Arc<SessionShared>>,
-    /// Keeps `records` and `counted` alive: they point into it.
+    /// Keeps the rings and `counted` alive: the producers and `counted` point into it.
     thread: Option<Arc<ThreadShared>>,
-    detail_cursor: Producer,
+    details: Producer<Detail>,
 }
 
 impl Sink {
     /// A thread's sink before it joins a session.
     const EMPTY: Sink = Sink {
-        records: std::ptr::null(),
-        record_cursor: Producer::new(),
+        records: Producer::none(),
         counted: std::ptr::null(),
         panicked: false,
         mode: OFF,
         session: None,
         thread: None,
-        detail_cursor: Producer::new(),
+        details: Producer::none(),
     };
 
     /// The sink of a thread that joined `session` as `thread`.
     fn joined(session: Arc<SessionShared>, thread: Arc<ThreadShared>) -> Sink {
         let mode = session.mode.bits();
-        let records = match (&thread.records, mode) {
-            (Some(records), FULL) => records as *const Ring<Record>,
-            _ => std::ptr::null(),
+        let records = match &thread.records {
+            // SAFETY: the ring is `thread`'s, which the sink holds for as long as the producer
+            // lives (they are replaced together, on joining a session), and a `ThreadShared`'s
+            // fields are never replaced; this thread, whose sink this is, is the only one that
+            // pushes to it.
+            Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
+            _ => Producer::none(),
         };
+        let details = match &thread.details {
+            // SAFETY: as for `records`.
+            Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
+            _ => Producer::none(),
+        };
+        // Stays valid while this sink lives: it holds the `Arc` it points into.
         let counted = if mode == SUMMARY {
             Arc::as_ptr(&thread)
         } else {
             std::ptr::null()
         };
-        // The pointers stay valid while this sink lives: it holds the `Arc` they point into,
-        // and a `ThreadShared`'s fields are never replaced.
         Sink {
             records,
-            record_cursor: Producer::new(),
             counted,
             panicked: false,
             mode,
             session: Some(session),
             thread: Some(thread),
-            detail_cursor: Producer::new(),
+            details,
         }
     }
 
     /// A call without details.
     #[inline(always)]
     fn store(&mut self, generation: &Cell<u64>, record: Record) {
-        if !self.records.is_null() {
+        if self.records.is_connected() {
             self.publish(generation, record);
         } else if !self.counted.is_null() {
             self.count(generation, record);
@@ -954,7 +954,7 @@ impl Sink {
         record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        if !self.records.is_null() {
+        if self.records.is_connected() {
             self.publish_with_details(generation, record, details);
         } else if !self.counted.is_null() {
             self.count(generation, record);
@@ -982,25 +982,25 @@ impl Sink {
         stats.record(record.duration_ns, record.self_ns, record.status);
     }
 
-    /// Full mode's path for a call without details (`records` is not null): the record is built
-    /// in its slot.
+    /// Full mode (`records` is connected), waiting for room if need be.
     #[inline(always)]
     fn publish(&mut self, generation: &Cell<u64>, record: Record) {
-        // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
-        let records = unsafe { &*self.records };
         if record.status == Status::Panicked {
             self.note_panicked();
         }
-        if !records.has_room(&mut self.record_cursor)
-            && !wait_for_room(self, generation, records, |sink| &mut sink.record_cursor)
+        let Sink {
+            records,
+            session,
+            thread,
+            ..
+        } = self;
+        if !records.has_room()
+            && !wait_for_room(session.as_deref(), thread.as_deref(), generation, records)
         {
             return;
         }
-        // SAFETY: `record_cursor` is this ring's producer cursor, kept beside it in this thread's
-        // sink, which is replaced (with new rings and cursors) only on joining a session: this
-        // thread is the ring's only producer and always pushes with this cursor. `has_room` (or
-        // the wait) just found room.
-        let head = unsafe { records.push(&mut self.record_cursor, record) };
+        // SAFETY: `has_room` (or the wait) just found room.
+        let head = unsafe { records.push(record) };
         if head % (RECORD_RING_CAPACITY / 4) == 0 {
             self.wake_writer();
         }
@@ -1012,31 +1012,24 @@ impl Sink {
         mut record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        let Some(detail_ring) = self
-            .thread
-            .as_ref()
-            .and_then(|thread| thread.details.as_ref())
-        else {
-            return;
-        };
-        let detail_ring: *const Ring<Detail> = detail_ring;
-        // SAFETY: it points into `self.thread`, alive while `self` (the copy of the pointer
-        // only lets `self` be borrowed mutably below, never to replace `thread`).
-        let detail_ring = unsafe { &*detail_ring };
         for detail in details {
             if record.details == u16::MAX {
                 break;
             }
-            if !detail_ring.has_room(&mut self.detail_cursor)
-                && !wait_for_room(self, generation, detail_ring, |sink| {
-                    &mut sink.detail_cursor
-                })
+            let Sink {
+                details: producer,
+                session,
+                thread,
+                ..
+            } = &mut *self;
+            if !producer.has_room()
+                && !wait_for_room(session.as_deref(), thread.as_deref(), generation, producer)
             {
                 // The details taken so far stay unclaimed: the record is given up too.
                 return;
             }
-            // SAFETY: as in `publish`, for the detail ring and its cursor.
-            let head = unsafe { detail_ring.push(&mut self.detail_cursor, detail) };
+            // SAFETY: `has_room` (or the wait) just found room.
+            let head = unsafe { producer.push(detail) };
             if head % (RECORD_RING_CAPACITY / 4) == 0 {
                 self.wake_writer();
             }
@@ -1070,24 +1063,26 @@ impl Sink {
 #[cold]
 #[inline(never)]
 fn wait_for_room<T>(
-    sink: &mut Sink,
+    session: Option<&SessionShared>,
+    thread: Option<&ThreadShared>,
     generation: &Cell<u64>,
-    ring: &Ring<T>,
-    cursor: impl Fn(&mut Sink) -> &mut Producer,
+    producer: &mut Producer<T>,
 ) -> bool {
-    let (Some(session), Some(thread)) = (sink.session.clone(), sink.thread.clone()) else {
+    let (Some(session), Some(thread)) = (session, thread) else {
         return false;
     };
-    // Parking may set up this thread's handle. (The clones never free anything: the sink holds
-    // the same `Arc`s.)
+    // Parking may set up this thread's handle.
     let _busy = Busy::mark(generation);
     loop {
         if !session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
             return false;
         }
         session.wake_writer();
+        let Some(ring) = producer.ring() else {
+            return false;
+        };
         thread.wait_for_room(|| ring.len() < ring.capacity());
-        if ring.has_room(cursor(sink)) {
+        if producer.has_room() {
             return true;
         }
     }
