@@ -113,12 +113,13 @@ impl<T> Producer<T> {
         // finished reading it (or never used it). No one else pushes (`new`'s contract), so
         // nothing else writes it, and the consumer does not read it until the release store of
         // the head below publishes it.
+        let head = self.head + 1;
         unsafe {
             self.slots.add(self.head & self.mask).write(value);
-            self.head += 1;
-            (*self.ring).head.0.store(self.head, Ordering::Release);
+            (*self.ring).head.0.store(head, Ordering::Release);
         }
-        self.head
+        self.head = head;
+        head
     }
 
     /// Pushes if there is room; gives the value back otherwise. Returns the new head.
