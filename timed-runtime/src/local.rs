@@ -222,11 +222,7 @@ pub(crate) fn enter(word: u64) -> Option<Opened> {
         // (the push is within capacity).
         let state = unsafe { local.state() };
         if state.frames.len() < state.frames.capacity() && state.next_call_id != state.call_id_end {
-            let start = open_frame(state, generation);
-            // Read the clock last, so the bookkeeping above is not part of the call.
-            // SAFETY: `start` points into the frame just pushed, which nothing has touched
-            // since.
-            unsafe { *start = tsc.now() };
+            open_frame(state, generation, || tsc.now());
             return Some(Opened::new(local, generation));
         }
     }
@@ -262,16 +258,14 @@ fn enter_slow(word: u64) -> Option<Opened> {
     if state.next_call_id == state.call_id_end {
         state.refill_call_ids();
     }
-    let start = open_frame(state, generation);
-    // SAFETY: `start` points into the frame just pushed, which nothing has touched since.
-    unsafe { *start = clock::now() };
+    open_frame(state, generation, clock::now);
     Some(Opened::new(local, generation))
 }
 
-/// Pushes a call's frame (the stack has room, and the block of ids an id), its clock not
-/// started: returns where its start goes, valid until the stack is touched again.
+/// Pushes a call's frame (the stack has room, and the block of ids an id), with `start`'s
+/// reading as its start: the clock is read last, so the bookkeeping is not part of the call.
 #[inline(always)]
-fn open_frame(state: &mut State, generation: u64) -> *mut u64 {
+fn open_frame(state: &mut State, generation: u64, start: impl FnOnce() -> u64) {
     let call_id = state.next_call_id;
     state.next_call_id += 1;
     let detail_base = state.details.len() as u32;
@@ -280,20 +274,16 @@ fn open_frame(state: &mut State, generation: u64) -> *mut u64 {
     let len = frames.len();
     debug_assert!(len < frames.capacity());
     // SAFETY: the caller made sure that `len < capacity`: the slot at `len` is allocated and
-    // unused. It is initialised before the length covers it; `set_len` does not move the
-    // buffer, so the pointer stays valid until the stack is touched again.
+    // unused. Each field is written (the start last) before the length covers it.
     unsafe {
         let frame = frames.as_mut_ptr().add(len);
-        frame.write(Frame {
-            call_id,
-            start_ticks: 0,
-            child_ns: 0,
-            detail_base,
-            generation: generation as u32,
-            root,
-        });
+        (&raw mut (*frame).call_id).write(call_id);
+        (&raw mut (*frame).child_ns).write(0);
+        (&raw mut (*frame).detail_base).write(detail_base);
+        (&raw mut (*frame).generation).write(generation as u32);
+        (&raw mut (*frame).root).write(root);
+        (&raw mut (*frame).start_ticks).write(start());
         frames.set_len(len + 1);
-        &raw mut (*frame).start_ticks
     }
 }
 

@@ -106,14 +106,14 @@ impl<T> Producer<T> {
     /// `has_room` returned true since the last push.
     #[inline(always)]
     pub(crate) unsafe fn push(&mut self, value: T) -> usize {
+        let head = self.head + 1;
         // SAFETY: `has_room` found a ring (`limit` is only ever moved off 0 with one), whose
         // slots `slots` points to, and which outlives the producer (`new`'s contract).
-        // `head & mask` is below the capacity, the slots' length. The slot at `head` is free:
-        // `head < limit`, a tail loaded with acquire plus the capacity, so the consumer has
-        // finished reading it (or never used it). No one else pushes (`new`'s contract), so
-        // nothing else writes it, and the consumer does not read it until the release store of
-        // the head below publishes it.
-        let head = self.head + 1;
+        // `self.head & mask` is below the capacity, the slots' length. The slot at `self.head`
+        // is free: `self.head < limit`, a tail loaded with acquire plus the capacity, so the
+        // consumer has finished reading it (or never used it). No one else pushes (`new`'s
+        // contract), so nothing else writes it, and the consumer does not read it until the
+        // release store of the new head below publishes it.
         unsafe {
             self.slots.add(self.head & self.mask).write(value);
             (*self.ring).head.0.store(head, Ordering::Release);
