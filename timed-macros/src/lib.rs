@@ -2,7 +2,8 @@
 //! to `::timed_runtime`, which must be a dependency of the crate that uses it, under that name.
 //!
 //! `attr` parses the arguments, `valid` checks the item, `expand` generates the code (with
-//! `infer` for async bodies).
+//! `infer` for async bodies). `timed_off` is the same attribute switched off at compile time:
+//! checked the same way, expanding to the item as written.
 
 mod attr;
 mod expand;
@@ -83,27 +84,105 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
-    let args = attr::parse(args.into());
-    let function = valid::function(item.clone());
-    match (args, function) {
-        (Ok(args), Ok(function)) => expand::timed(&args, function).into(),
-        // Keeping the item as written lets the rest of the crate compile, so the user sees this
-        // error rather than a cascade of "cannot find function" errors.
-        (Err(error), Ok(_)) | (Ok(_), Err(error)) => with_item(&error, &item),
+    match checked(args.into(), &item) {
+        Ok((args, function)) => expand::timed(&args, function).into(),
+        Err(error) => with_item(&error, &item).into(),
+    }
+}
+
+/// `#[timed]` switched off at compile time: what `timed_runtime::timed` is under the runtime's
+/// `compile-off` feature. The arguments and the item are checked as `#[timed]` checks them (a
+/// crate builds, or fails, the same with the switch on or off), then the function is left
+/// exactly as written: no guard, no site, nothing recorded, nothing to run.
+#[proc_macro_attribute]
+pub fn timed_off(args: TokenStream, item: TokenStream) -> TokenStream {
+    as_written(args.into(), item.into()).into()
+}
+
+/// `timed_off`'s expansion: the item's own tokens, or the error beside them.
+fn as_written(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    match checked(args, &item) {
+        Ok(_) => item,
+        Err(error) => with_item(&error, &item),
+    }
+}
+
+/// The arguments and the function, or every error found in them.
+fn checked(
+    args: proc_macro2::TokenStream,
+    item: &proc_macro2::TokenStream,
+) -> syn::Result<(attr::Args, syn::ItemFn)> {
+    match (attr::parse(args), valid::function(item.clone())) {
+        (Ok(args), Ok(function)) => Ok((args, function)),
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
         (Err(mut error), Err(item_error)) => {
             error.combine(item_error);
-            with_item(&error, &item)
+            Err(error)
         }
     }
 }
 
-fn with_item(error: &syn::Error, item: &proc_macro2::TokenStream) -> TokenStream {
+/// Keeping the item as written lets the rest of the crate compile, so the user sees the error
+/// rather than a cascade of "cannot find function" errors.
+fn with_item(error: &syn::Error, item: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let error = error.to_compile_error();
     // An attribute on an expression (nightly only) must expand to one expression.
     if syn::parse2::<syn::Item>(item.clone()).is_err()
         && let Ok(expression) = syn::parse2::<syn::Expr>(item.clone())
     {
-        return quote::quote!({ #error #expression }).into();
+        return quote::quote!({ #error #expression });
     }
-    quote::quote!(#error #item).into()
+    quote::quote!(#error #item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn switched_off_the_function_is_left_token_for_token_as_written() {
+        let items = [
+            quote! {
+                /// Docs.
+                #[inline(never)]
+                pub(crate) fn load<T: Clone>(path: &str, extra: T) -> std::io::Result<String>
+                where
+                    T: Send,
+                {
+                    #![allow(unused)]
+                    let _ = extra.clone();
+                    std::fs::read_to_string(path)
+                }
+            },
+            quote! { async fn update(batch: Vec<f32>) -> f32 { batch.iter().sum() } },
+            quote! { fn add(a: u32, b: u32) -> u32 { a + b } },
+            quote! { unsafe extern "C" fn raw(p: *const u8) -> u8 { unsafe { *p } } },
+        ];
+        for item in items {
+            for args in [
+                quote!(),
+                quote!(phase = "training", name = "ppo", component = "c"),
+            ] {
+                assert_eq!(as_written(args, item.clone()).to_string(), item.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn switched_off_the_arguments_and_the_item_are_still_checked() {
+        let item = quote! { fn f() {} };
+        let expanded = as_written(quote!(phase = 1), item.clone()).to_string();
+        assert!(
+            expanded.contains("compile_error") && expanded.ends_with(&item.to_string()),
+            "{expanded}"
+        );
+        let expanded = as_written(quote!(), quote! { const fn f() {} }).to_string();
+        assert!(expanded.contains("cannot time a `const fn`"), "{expanded}");
+        let expanded = as_written(quote!(), quote! { struct S; }).to_string();
+        assert!(expanded.contains("compile_error"), "{expanded}");
+    }
 }

@@ -14,7 +14,10 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use timed_runtime::timed;
+// The recording attribute itself, not `timed_runtime::timed`, which the runtime's `compile-off`
+// feature (on under `--all-features`) makes leave functions as written: these are about what the
+// expansion adds.
+use timed_macros::timed;
 
 #[rustfmt::skip]
 #[timed]

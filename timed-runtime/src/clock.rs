@@ -45,15 +45,45 @@ static CALIBRATION: OnceLock<ClockKind> = OnceLock::new();
 
 #[inline(always)]
 pub(crate) fn now() -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    {
+    match Tsc::get() {
+        Some(tsc) => tsc.now(),
+        None => instant_ticks(),
+    }
+}
+
+/// Proof that the clock is the time-stamp counter: the guards check it once, before anything
+/// else, and leave the `Instant` clock (a call, and the registers it needs saved) to their slow
+/// paths.
+#[derive(Clone, Copy)]
+pub(crate) struct Tsc(());
+
+impl Tsc {
+    /// `Some` when the clock is the time-stamp counter. (It never stops being: calibration
+    /// chooses once.)
+    #[inline(always)]
+    pub(crate) fn get() -> Option<Tsc> {
+        #[cfg(target_arch = "x86_64")]
         if HOT.use_tsc.load(Ordering::Relaxed) {
+            return Some(Tsc(()));
+        }
+        None
+    }
+
+    /// The clock's reading, as `now()` would give it.
+    #[inline(always)]
+    pub(crate) fn now(self) -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        {
             // SAFETY: RDTSC exists on every x86_64 CPU and has no preconditions. (`use_tsc`, set
             // only once it is known to be invariant, is why its value is worth reading.)
-            return unsafe { core::arch::x86_64::_rdtsc() };
+            unsafe { core::arch::x86_64::_rdtsc() }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            // Never made elsewhere (`get` is always `None`); the clock's reading if it were.
+            now()
         }
     }
-    instant_ticks()
 }
 
 #[inline]

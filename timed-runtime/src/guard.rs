@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use crate::local;
+use crate::local::{self, Opened};
 use crate::site::Site;
 use crate::state;
 
@@ -11,9 +11,10 @@ use crate::state;
 #[must_use]
 pub struct Guard {
     site: &'static Site,
-    /// The session the open frame belongs to; 0 when no frame was opened.
-    generation: u64,
-    /// The open frame lives on this thread's stack of calls.
+    /// The frame opened, if one was.
+    opened: Option<Opened>,
+    /// The open frame lives on this thread's stack of calls, and `opened` points at this
+    /// thread's state.
     _not_send: PhantomData<*const ()>,
 }
 
@@ -21,14 +22,14 @@ impl Guard {
     #[inline(always)]
     pub fn enter(site: &'static Site) -> Guard {
         let word = state::load();
-        let generation = if state::mode_bits(word) != state::OFF {
+        let opened = if state::mode_bits(word) != state::OFF {
             local::enter(word)
         } else {
-            0
+            None
         };
         Guard {
             site,
-            generation,
+            opened,
             _not_send: PhantomData,
         }
     }
@@ -37,8 +38,8 @@ impl Guard {
 impl Drop for Guard {
     #[inline(always)]
     fn drop(&mut self) {
-        if self.generation != 0 {
-            local::exit(self.site, self.generation);
+        if let Some(opened) = self.opened {
+            local::exit(self.site, opened);
         }
     }
 }

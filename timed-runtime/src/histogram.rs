@@ -16,18 +16,19 @@ pub(crate) const BUCKETS: usize = (MAX_EXPONENT - SUB_BITS + 1) as usize * SUB_B
 /// The largest relative error of a reported percentile: half a bucket over its lower bound.
 pub const RELATIVE_ERROR: f64 = 1.0 / (2 * SUB_BUCKETS) as f64;
 
+/// The bucket of `ns`, without a branch (it runs on every call in summary mode).
+///
+/// A value from 64 on, with its highest bit at `exponent`, is in row `exponent - 5`, at the
+/// column given by its next 6 bits: bucket `(exponent - 5) * 64 + ((ns >> shift) - 64)` with
+/// `shift = exponent - 6`, which is `shift * 64 + (ns >> shift)`. Below 64, `shift` is 0 and the
+/// bucket `ns` itself: `ns | 64` has its highest bit at 6 exactly then, and at `exponent`
+/// otherwise, so it gives `shift` in both cases. Values from 2^48 on are first brought down to
+/// 2^48 - 1, whose bucket is the last.
 #[inline(always)]
 pub(crate) fn bucket_of(ns: u64) -> usize {
-    if ns < SUB_BUCKETS as u64 {
-        return ns as usize;
-    }
-    let exponent = 63 - ns.leading_zeros();
-    if exponent >= MAX_EXPONENT {
-        return BUCKETS - 1;
-    }
-    let shift = exponent - SUB_BITS;
-    let mantissa = (ns >> shift) as usize & (SUB_BUCKETS - 1);
-    (exponent - SUB_BITS + 1) as usize * SUB_BUCKETS + mantissa
+    let ns = ns.min((1 << MAX_EXPONENT) - 1);
+    let shift = 63 - SUB_BITS - (ns | SUB_BUCKETS as u64).leading_zeros();
+    ((shift as usize) << SUB_BITS) + (ns >> shift) as usize
 }
 
 /// The midpoint of a bucket: the value reported for any rank that falls in it.
@@ -91,15 +92,17 @@ impl Histogram {
 }
 
 /// Counts per bucket written by one thread and read by the writer while it runs: the single
-/// writer makes a relaxed load-add-store exact, and costs what a plain increment costs.
+/// writer makes a relaxed load-add-store exact, and costs what a plain increment costs. Held
+/// inline (in the heap-allocated `AtomicStats`), so a call reaches its bucket without a load.
 pub(crate) struct AtomicHistogram {
-    counts: Box<[AtomicU64; BUCKETS]>,
+    counts: [AtomicU64; BUCKETS],
 }
 
 impl AtomicHistogram {
+    #[cfg(test)]
     pub(crate) fn new() -> AtomicHistogram {
         AtomicHistogram {
-            counts: Box::new([const { AtomicU64::new(0) }; BUCKETS]),
+            counts: [const { AtomicU64::new(0) }; BUCKETS],
         }
     }
 
@@ -108,8 +111,9 @@ impl AtomicHistogram {
     pub(crate) fn record(&self, ns: u64) {
         let bucket = bucket_of(ns);
         debug_assert!(bucket < BUCKETS);
-        // SAFETY: `bucket_of` is below BUCKETS for every value: `ns` itself below 64, BUCKETS - 1
-        // from 2^48, and in between (exponent - 5) * 64 + mantissa <= 42 * 64 + 63 = BUCKETS - 1.
+        // SAFETY: `bucket_of` is below BUCKETS for every value: it works on at most 2^48 - 1,
+        // so `shift` is at most 47 - 6 = 41 and `ns >> shift` below 128, and the bucket at most
+        // 41 * 64 + 127 = BUCKETS - 1.
         let slot = unsafe { self.counts.get_unchecked(bucket) };
         slot.store(slot.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
@@ -141,6 +145,41 @@ mod tests {
             assert!(bucket == previous || bucket == previous + 1, "gap at {ns}");
             previous = bucket;
         }
+    }
+
+    /// The definition `bucket_of` computes without branches.
+    fn bucket_by_definition(ns: u64) -> usize {
+        if ns < SUB_BUCKETS as u64 {
+            return ns as usize;
+        }
+        let exponent = 63 - ns.leading_zeros();
+        if exponent >= MAX_EXPONENT {
+            return BUCKETS - 1;
+        }
+        let shift = exponent - SUB_BITS;
+        let mantissa = (ns >> shift) as usize & (SUB_BUCKETS - 1);
+        (exponent - SUB_BITS + 1) as usize * SUB_BUCKETS + mantissa
+    }
+
+    #[test]
+    fn buckets_follow_the_definition_across_every_power_of_two() {
+        for ns in 0..1 << 16 {
+            assert_eq!(bucket_of(ns), bucket_by_definition(ns), "{ns}");
+        }
+        for exponent in 6..64 {
+            let power = 1u64 << exponent;
+            for ns in [
+                power - 1,
+                power,
+                power + 1,
+                power + power / 3,
+                power | (power - 1),
+            ] {
+                assert_eq!(bucket_of(ns), bucket_by_definition(ns), "{ns}");
+            }
+        }
+        assert_eq!(bucket_of((1 << MAX_EXPONENT) - 1), BUCKETS - 1);
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
     }
 
     #[test]
@@ -189,7 +228,7 @@ mod tests {
 
     #[test]
     fn atomic_and_plain_histograms_merge_to_the_same_counts() {
-        let atomic = AtomicHistogram::new();
+        let atomic = Box::new(AtomicHistogram::new());
         let mut plain = Histogram::new();
         for v in [1, 63, 64, 1_000, 1_000_000, 1 << 50] {
             atomic.record(v);

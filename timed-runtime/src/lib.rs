@@ -31,6 +31,9 @@
 //! (`summary.rs`). What the threads, the writer and the `Session` handle share is in
 //! `shared.rs`; starting and ending a session in `session.rs`.
 //!
+//! With the `compile-off` feature, `timed` is `timed_macros::timed_off`: the attribute checks its
+//! arguments as always and leaves the function as written, so nothing of the above runs.
+//!
 //! Each session is a run with an id and a manifest (`run.json`, `manifest.rs`): before it creates
 //! a file, the earlier run at the top of the directory is moved into `runs/<id>/` (`run.rs`,
 //! with the pieces in the public [`runs`] module), so no run's files are ever truncated or
@@ -85,7 +88,10 @@ pub use session::Session;
 pub use site::{Site, sites};
 pub use snapshot::{OperationStats, histogram_relative_error, snapshot};
 pub use state::Mode;
+#[cfg(not(feature = "compile-off"))]
 pub use timed_macros::timed;
+#[cfg(feature = "compile-off")]
+pub use timed_macros::timed_off as timed;
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TimedLayer;
 

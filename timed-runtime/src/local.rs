@@ -20,15 +20,26 @@
 //!   while the state is busy is not recorded.
 //!
 //! Signal handlers are outside this scheme: a timed function called from one is not supported.
+//!
+//! # No destructor on the hot thread-local
+//!
+//! `LOCAL` has no destructor, so reaching it is an address computation: no check that it is
+//! alive, no registration on first use (and `try_with` never fails). The thread's exit is
+//! `DEPARTURE`'s destructor instead, registered when the thread first joins a session: it tells
+//! the writer, frees the state, and leaves the generation `BUSY` for good, so nothing touches the
+//! state again (a timed call made by a later destructor is not recorded, as before, when `LOCAL`
+//! itself was gone).
 
 use std::cell::{Cell, UnsafeCell};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::clock;
+use crate::clock::{self, Tsc};
 use crate::detail_value::DetailValue;
 use crate::record::{Detail, Record, Status};
-use crate::ring::{Producer, Ring};
+use crate::ring::Producer;
 use crate::root::RootId;
 use crate::shared::{self, SessionShared};
 use crate::site::Site;
@@ -44,8 +55,12 @@ const BUSY: u64 = u64::MAX;
 struct Local {
     /// The generation of the session this thread has joined, `NOT_JOINED`, or `BUSY`.
     generation: Cell<u64>,
-    state: UnsafeCell<State>,
+    /// Not dropped with the thread-local, which then needs no destructor: `depart` empties it.
+    state: UnsafeCell<ManuallyDrop<State>>,
 }
+
+// Reaching `LOCAL` must stay free of liveness checks.
+const _: () = assert!(!std::mem::needs_drop::<Local>());
 
 /// An open call: a sync call's whole extent, one poll of an async call, or a call running on
 /// another thread entered through its `CallContext`.
@@ -70,26 +85,59 @@ struct State {
     sink: Sink,
 }
 
+impl State {
+    /// A thread's state before it joins a session, and after it departs: owns nothing.
+    const EMPTY: State = State {
+        frames: Vec::new(),
+        details: Vec::new(),
+        next_call_id: 0,
+        call_id_end: 0,
+        sink: Sink::EMPTY,
+    };
+}
+
 thread_local! {
     static LOCAL: Local = const {
         Local {
             generation: Cell::new(NOT_JOINED),
-            state: UnsafeCell::new(State {
-                frames: Vec::new(),
-                details: Vec::new(),
-                next_call_id: 0,
-                call_id_end: 0,
-                sink: Sink {
-                    panicked: false,
-                    mode: OFF,
-                    session: None,
-                    thread: None,
-                    record_cursor: Producer::new(),
-                    detail_cursor: Producer::new(),
-                },
-            }),
+            state: UnsafeCell::new(ManuallyDrop::new(State::EMPTY)),
         }
     };
+
+    /// Touched by a thread's first join, which registers its destructor: the thread's exit.
+    static DEPARTURE: Departure = const { Departure };
+}
+
+struct Departure;
+
+impl Drop for Departure {
+    fn drop(&mut self) {
+        let _ = LOCAL.try_with(depart);
+    }
+}
+
+/// The thread is exiting: tell the writer, free the state, and record nothing more.
+#[cold]
+fn depart(local: &Local) {
+    // Thread-local destructors run after the thread's code has returned, so no entry point is
+    // on the stack and the state cannot be BUSY; were it so, leaking beats aliasing.
+    if local.generation.get() == BUSY {
+        return;
+    }
+    // For good: no entry point touches the state from now on, and `join` refuses.
+    local.generation.set(BUSY);
+    // SAFETY: the generation was not BUSY, and is now; the reference ends with the `replace`,
+    // before anything is freed.
+    let state = std::mem::replace(unsafe { local.state() }, State::EMPTY);
+    if let (Some(thread), Some(session)) = (&state.sink.thread, &state.sink.session) {
+        thread.exited.store(true, Ordering::Release);
+        if state.sink.panicked {
+            // The process may well end as soon as this thread is joined.
+            session.flush_patiently(std::time::Duration::from_secs(1), false);
+        } else {
+            session.wake_writer();
+        }
+    }
 }
 
 impl Local {
@@ -133,37 +181,73 @@ impl Drop for Busy<'_> {
     }
 }
 
-/// Opens a sync call. `word` is the mode word the guard loaded (not off). Returns the session
-/// generation the call belongs to, to hand back to `exit`, or 0 when nothing was opened.
-#[inline(never)]
-pub(crate) fn enter(word: u64) -> u64 {
-    LOCAL
-        .try_with(|local| {
-            let generation = state::generation(word);
-            if local.generation.get() == generation {
-                // SAFETY: the thread's generation is a session's, not BUSY; nothing below
-                // allocates (the push is within capacity).
-                let state = unsafe { local.state() };
-                if state.frames.len() < state.frames.capacity()
-                    && state.next_call_id != state.call_id_end
-                {
-                    open_frame(state, generation);
-                    return generation;
-                }
-            }
-            enter_slow(local, word)
-        })
-        .unwrap_or(0)
+/// A sync call `enter` opened: the thread's state, so that `exit` need not look for it again,
+/// and the generation of the session the call belongs to. Held by a guard, which is not `Send`:
+/// `exit` runs on the thread that opened the call.
+#[derive(Clone, Copy)]
+pub(crate) struct Opened {
+    local: NonNull<Local>,
+    generation: u64,
 }
 
-/// `enter` when the thread has not joined the session yet, its stack is full, or its block of
-/// call ids is used up.
+impl Opened {
+    #[inline(always)]
+    fn new(local: &Local, generation: u64) -> Opened {
+        Opened {
+            local: NonNull::from(local),
+            generation,
+        }
+    }
+
+    /// The state of the thread the call was opened on.
+    #[inline(always)]
+    fn local<'a>(self) -> &'a Local {
+        // SAFETY: `local` is this thread's `LOCAL` (an `Opened` stays on the thread that made
+        // it, in a guard that is not `Send`), which lives at that address, initialised, for as
+        // long as the thread runs code (see `local`).
+        unsafe { self.local.as_ref() }
+    }
+}
+
+/// Opens a sync call. `word` is the mode word the guard loaded (not off). `None` when nothing
+/// was opened.
+#[inline(never)]
+pub(crate) fn enter(word: u64) -> Option<Opened> {
+    let local = local();
+    let generation = state::generation(word);
+    if local.generation.get() == generation
+        && let Some(tsc) = Tsc::get()
+    {
+        // SAFETY: the thread's generation is a session's, not BUSY; nothing below allocates
+        // (the push is within capacity).
+        let state = unsafe { local.state() };
+        if state.frames.len() < state.frames.capacity() && state.next_call_id != state.call_id_end {
+            open_frame(state, generation, || tsc.now());
+            return Some(Opened::new(local, generation));
+        }
+    }
+    enter_slow(word)
+}
+
+/// This thread's `Local`, reached without a closure (so the hot paths can end in tail calls).
+#[inline(always)]
+fn local<'a>() -> &'a Local {
+    let local = LOCAL.with(std::ptr::from_ref);
+    // SAFETY: `LOCAL` has no destructor: it stays where it is, initialised, until the thread's
+    // thread-locals are deallocated, after the last code of the thread has run. `Local` is not
+    // `Sync`, so the reference cannot leave the thread; the callers keep it for one call.
+    unsafe { &*local }
+}
+
+/// `enter` when the thread has not joined the session yet, its stack is full, its block of
+/// call ids is used up, or the clock is `Instant`.
 #[cold]
 #[inline(never)]
-fn enter_slow(local: &Local, word: u64) -> u64 {
+fn enter_slow(word: u64) -> Option<Opened> {
+    let local = local();
     let generation = state::generation(word);
     if local.generation.get() != generation && !join(local, word) {
-        return 0;
+        return None;
     }
     // SAFETY: the thread is in the session, so its generation is not BUSY; only `grow`
     // allocates below, and it marks the state busy.
@@ -174,79 +258,170 @@ fn enter_slow(local: &Local, word: u64) -> u64 {
     if state.next_call_id == state.call_id_end {
         state.refill_call_ids();
     }
-    open_frame(state, generation);
-    generation
+    open_frame(state, generation, clock::now);
+    Some(Opened::new(local, generation))
 }
 
-/// Pushes a call's frame (the stack has room, and the block of ids an id) and starts its clock.
+/// Pushes a call's frame (the stack has room, and the block of ids an id), with `start`'s
+/// reading as its start: the clock is read last, so the bookkeeping is not part of the call.
 #[inline(always)]
-fn open_frame(state: &mut State, generation: u64) {
+fn open_frame(state: &mut State, generation: u64, start: impl FnOnce() -> u64) {
     let call_id = state.next_call_id;
     state.next_call_id += 1;
     let detail_base = state.details.len() as u32;
     let root = RootId::of(call_id, state.frames.last().map(|parent| parent.root));
-    state.frames.push(Frame {
-        call_id,
-        start_ticks: 0,
-        child_ns: 0,
-        detail_base,
-        generation: generation as u32,
-        root,
-    });
-    // Read the clock last so the bookkeeping above is not part of the call.
-    if let Some(frame) = state.frames.last_mut() {
-        frame.start_ticks = clock::now();
+    let frames = &mut state.frames;
+    let len = frames.len();
+    debug_assert!(len < frames.capacity());
+    // SAFETY: the caller made sure that `len < capacity`: the slot at `len` is allocated and
+    // unused. Each field is written (the start last) before the length covers it.
+    unsafe {
+        let frame = frames.as_mut_ptr().add(len);
+        (&raw mut (*frame).call_id).write(call_id);
+        (&raw mut (*frame).child_ns).write(0);
+        (&raw mut (*frame).detail_base).write(detail_base);
+        (&raw mut (*frame).generation).write(generation as u32);
+        (&raw mut (*frame).root).write(root);
+        (&raw mut (*frame).start_ticks).write(start());
+        frames.set_len(len + 1);
     }
 }
 
-/// Closes the innermost sync call, opened by `enter` in session `generation`.
+/// Closes the innermost sync call, which `enter` opened.
 #[inline(never)]
-pub(crate) fn exit(site: &'static Site, generation: u64) {
-    let end = clock::now();
-    let status = if std::thread::panicking() {
-        Status::Panicked
-    } else {
-        Status::Ok
+pub(crate) fn exit(site: &'static Site, opened: Opened) {
+    match Tsc::get() {
+        Some(tsc) => close(site, opened, tsc.now()),
+        None => exit_at_instant(site, opened),
+    }
+}
+
+/// `exit` when the clock is `Instant`.
+#[cold]
+#[inline(never)]
+fn exit_at_instant(site: &'static Site, opened: Opened) {
+    close(site, opened, clock::now());
+}
+
+/// Pops the innermost frame, which ended at `end`, and records its call.
+#[inline(always)]
+fn close(site: &'static Site, opened: Opened, end: u64) {
+    let local = opened.local();
+    if local.generation.get() != opened.generation {
+        return exit_stale(local);
+    }
+    if std::thread::panicking() {
+        return close_any(local, site, end, Status::Panicked);
+    }
+    // SAFETY: the thread's generation is a session's, not BUSY. The fast paths below neither
+    // allocate nor free; `close_any` takes the state again (this reference is not used after).
+    let state = unsafe { local.state() };
+    // Everything a fast path needs is checked before the frame is popped: no details, and room
+    // in the record ring (full) or the site's statistics (summary). Otherwise `close_any`.
+    let Some(frame) = state.frames.last() else {
+        return;
     };
-    let _ = LOCAL.try_with(|local| {
-        if local.generation.get() != generation {
-            return exit_stale(local);
+    if state.details.len() > frame.detail_base as usize {
+        return close_any(local, site, end, Status::Ok);
+    }
+    if state.sink.records.is_connected() {
+        if !state.sink.records.has_room() {
+            return close_any(local, site, end, Status::Ok);
         }
-        // SAFETY: the thread's generation is a session's, not BUSY. Below, only the paths
-        // with details and the sink's cold paths may allocate or free, and they mark the state
-        // busy.
-        let state = unsafe { local.state() };
-        let Some(frame) = state.frames.pop() else {
+        let Some((closed, parent_id, _)) = pop_frame(state, end) else {
             return;
         };
-        let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
-        let parent_id = match state.frames.last_mut() {
-            Some(parent) => {
-                parent.child_ns += duration_ns;
-                parent.call_id
-            }
-            None => 0,
+        let record = closed.record(site, parent_id, Status::Ok);
+        // SAFETY: `has_room` just found room.
+        let head = unsafe { state.sink.records.push(record) };
+        if head % (RECORD_RING_CAPACITY / 4) == 0 {
+            state.sink.wake_writer();
+        }
+    } else if !state.sink.counted.is_null() {
+        // SAFETY: not null, so it points into `state.sink.thread` (see `Sink::joined`).
+        let thread = unsafe { &*state.sink.counted };
+        let Some(stats) = thread.own_table(site.table_index()) else {
+            return close_any(local, site, end, Status::Ok);
         };
-        let record = Record {
+        if let Some((closed, _, _)) = pop_frame(state, end) {
+            stats.record(closed.duration_ns, closed.self_ns(), Status::Ok);
+        }
+    } else {
+        pop_frame(state, end);
+    }
+}
+
+/// `close` on every path: with details, when the ring is full, on a site's first call on this
+/// thread, while unwinding (`status`).
+#[cold]
+#[inline(never)]
+fn close_any(local: &Local, site: &'static Site, end: u64, status: Status) {
+    // SAFETY: the thread's generation is a session's, not BUSY (`close` checked); the paths
+    // with details and the sink's cold paths may allocate or free, and they mark the state busy.
+    let state = unsafe { local.state() };
+    let Some((closed, parent_id, details)) = pop_frame(state, end) else {
+        return;
+    };
+    let record = closed.record(site, parent_id, status);
+    if state.details.len() > details {
+        store_with_details(&local.generation, state, record, details);
+    } else {
+        state.sink.store(&local.generation, record);
+    }
+}
+
+/// A frame popped: its call's duration is known, and passed on to its parent.
+struct Closed {
+    call_id: u64,
+    root: RootId,
+    start_ticks: u64,
+    duration_ns: u64,
+    child_ns: u64,
+}
+
+impl Closed {
+    #[inline(always)]
+    fn self_ns(&self) -> u64 {
+        self.duration_ns.saturating_sub(self.child_ns)
+    }
+
+    #[inline(always)]
+    fn record(&self, site: &'static Site, parent_id: u64, status: Status) -> Record {
+        Record {
             site,
-            call_id: frame.call_id,
+            call_id: self.call_id,
             parent_id,
-            root: frame.root,
-            start_ticks: frame.start_ticks,
-            duration_ns,
-            self_ns: duration_ns.saturating_sub(frame.child_ns),
+            root: self.root,
+            start_ticks: self.start_ticks,
+            duration_ns: self.duration_ns,
+            self_ns: self.self_ns(),
             status,
             details: 0,
-        };
-        let base = frame.detail_base as usize;
-        if state.details.len() > base {
-            store_with_details(&local.generation, state, record, base);
-        } else {
-            state
-                .sink
-                .store(&local.generation, record, std::iter::empty());
         }
-    });
+    }
+}
+
+/// Pops the innermost frame, which ended at `end`, charging its duration to its parent's
+/// children. Returns it, its parent's call id (0 for none) and where its details start.
+#[inline(always)]
+fn pop_frame(state: &mut State, end: u64) -> Option<(Closed, u64, usize)> {
+    let frame = state.frames.pop()?;
+    let duration_ns = clock::ticks_to_ns(end.saturating_sub(frame.start_ticks));
+    let parent_id = match state.frames.last_mut() {
+        Some(parent) => {
+            parent.child_ns += duration_ns;
+            parent.call_id
+        }
+        None => 0,
+    };
+    let closed = Closed {
+        call_id: frame.call_id,
+        root: frame.root,
+        start_ticks: frame.start_ticks,
+        duration_ns,
+        child_ns: frame.child_ns,
+    };
+    Some((closed, parent_id, frame.detail_base as usize))
 }
 
 /// `exit` for a call whose session this thread has since left: nothing of it is recorded.
@@ -270,7 +445,7 @@ fn store_with_details(generation: &Cell<u64>, state: &mut State, record: Record,
     // Details the session no longer takes are dropped, freeing memory.
     let _busy = Busy::mark(generation);
     let State { details, sink, .. } = state;
-    sink.store(generation, record, details.drain(base..));
+    sink.store_with_details(generation, record, details.drain(base..));
 }
 
 pub(crate) fn attach_detail(key: &'static str, value: DetailValue) {
@@ -605,14 +780,12 @@ pub(crate) fn finish_async(site: &'static Site, mut call: AsyncCall, completed: 
             details: 0,
         };
         if details.is_empty() {
-            state
-                .sink
-                .store(&local.generation, record, std::iter::empty());
+            state.sink.store(&local.generation, record);
         } else {
             let _busy = Busy::mark(&local.generation);
             state
                 .sink
-                .store(&local.generation, record, details.drain(..));
+                .store_with_details(&local.generation, record, details.drain(..));
         }
     });
     // Freed here, with the state let go.
@@ -637,21 +810,16 @@ fn join(local: &Local, word: u64) -> bool {
     if session.generation != state::generation(word) {
         return false;
     }
+    // The thread's exit is `DEPARTURE`'s destructor, registered here (once per thread); a thread
+    // already past it (a later destructor calling a timed function) does not join.
+    if DEPARTURE.try_with(|_| ()).is_err() {
+        return false;
+    }
     // SAFETY: the generation was not BUSY on entry, and is now.
     let state = unsafe { local.state() };
     let thread = session.register_thread();
     let generation = session.generation;
-    let previous = std::mem::replace(
-        &mut state.sink,
-        Sink {
-            panicked: false,
-            mode: session.mode.bits(),
-            session: Some(session),
-            thread: Some(thread),
-            record_cursor: Producer::new(),
-            detail_cursor: Producer::new(),
-        },
-    );
+    let previous = std::mem::replace(&mut state.sink, Sink::joined(session, thread));
     drop(previous);
     state.next_call_id = 0;
     state.call_id_end = 0;
@@ -698,36 +866,98 @@ impl State {
 
 /// Where a finished call goes: this thread's rings (full) or statistics (summary).
 struct Sink {
+    /// Full mode: the producer of the thread's record ring, owned by `thread`; connected to no
+    /// ring otherwise. It holds all a push needs, so the hot path loads nothing else.
+    records: Producer<Record>,
+    /// Summary mode: the thread's shared state, whose statistics slots the calls update; null
+    /// otherwise.
+    counted: *const ThreadShared,
     /// A panicked call was recorded: the thread's exit must not race the writer.
     panicked: bool,
     mode: u64,
     session: Option<Arc<SessionShared>>,
+    /// Keeps the rings and `counted` alive: the producers and `counted` point into it.
     thread: Option<Arc<ThreadShared>>,
-    record_cursor: Producer,
-    detail_cursor: Producer,
+    details: Producer<Detail>,
 }
 
 impl Sink {
-    /// `details` may only be non-empty while the state is busy (they may be dropped here).
+    /// A thread's sink before it joins a session.
+    const EMPTY: Sink = Sink {
+        records: Producer::none(),
+        counted: std::ptr::null(),
+        panicked: false,
+        mode: OFF,
+        session: None,
+        thread: None,
+        details: Producer::none(),
+    };
+
+    /// The sink of a thread that joined `session` as `thread`.
+    fn joined(session: Arc<SessionShared>, thread: Arc<ThreadShared>) -> Sink {
+        let mode = session.mode.bits();
+        let records = match &thread.records {
+            // SAFETY: the ring is `thread`'s, which the sink holds for as long as the producer
+            // lives (they are replaced together, on joining a session), and a `ThreadShared`'s
+            // fields are never replaced; this thread, whose sink this is, is the only one that
+            // pushes to it.
+            Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
+            _ => Producer::none(),
+        };
+        let details = match &thread.details {
+            // SAFETY: as for `records`.
+            Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
+            _ => Producer::none(),
+        };
+        // Stays valid while this sink lives: it holds the `Arc` it points into.
+        let counted = if mode == SUMMARY {
+            Arc::as_ptr(&thread)
+        } else {
+            std::ptr::null()
+        };
+        Sink {
+            records,
+            counted,
+            panicked: false,
+            mode,
+            session: Some(session),
+            thread: Some(thread),
+            details,
+        }
+    }
+
+    /// A call without details.
     #[inline(always)]
-    fn store(
+    fn store(&mut self, generation: &Cell<u64>, record: Record) {
+        if self.records.is_connected() {
+            self.publish(generation, record);
+        } else if !self.counted.is_null() {
+            self.count(generation, record);
+        }
+    }
+
+    /// A call with details. The state is busy: details the sink does not take are dropped.
+    #[inline(never)]
+    fn store_with_details(
         &mut self,
         generation: &Cell<u64>,
         record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        match self.mode {
-            FULL => self.publish(generation, record, details),
-            SUMMARY => self.count(generation, record),
-            _ => {}
+        if self.records.is_connected() {
+            self.publish_with_details(generation, record, details);
+        } else if !self.counted.is_null() {
+            self.count(generation, record);
         }
     }
 
+    /// Summary mode (`counted` is not null).
     #[inline(always)]
     fn count(&mut self, generation: &Cell<u64>, record: Record) {
-        let (Some(thread), Some(site)) = (&self.thread, record.site.index()) else {
-            return;
-        };
+        // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
+        let thread = unsafe { &*self.counted };
+        // An unindexed site has no table: not counted.
+        let site = record.site.table_index();
         let stats = match thread.own_table(site) {
             Some(stats) => stats,
             None => {
@@ -742,108 +972,108 @@ impl Sink {
         stats.record(record.duration_ns, record.self_ns, record.status);
     }
 
+    /// Full mode (`records` is connected), waiting for room if need be.
     #[inline(always)]
-    fn publish(
+    fn publish(&mut self, generation: &Cell<u64>, record: Record) {
+        if record.status == Status::Panicked {
+            self.note_panicked();
+        }
+        let Sink {
+            records,
+            session,
+            thread,
+            ..
+        } = self;
+        if !records.has_room()
+            && !wait_for_room(session.as_deref(), thread.as_deref(), generation, records)
+        {
+            return;
+        }
+        // SAFETY: `has_room` (or the wait) just found room.
+        let head = unsafe { records.push(record) };
+        if head % (RECORD_RING_CAPACITY / 4) == 0 {
+            self.wake_writer();
+        }
+    }
+
+    fn publish_with_details(
         &mut self,
         generation: &Cell<u64>,
         mut record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        let (Some(thread), Some(session)) = (&self.thread, &self.session) else {
-            return;
-        };
-        let (Some(records), Some(detail_ring)) = (&thread.records, &thread.details) else {
-            return;
-        };
-        let mut producer = Producing {
-            session,
-            thread,
-            generation,
-        };
         for detail in details {
             if record.details == u16::MAX {
                 break;
             }
-            if !producer.push(detail_ring, &mut self.detail_cursor, detail) {
+            let Sink {
+                details: producer,
+                session,
+                thread,
+                ..
+            } = &mut *self;
+            if !producer.has_room()
+                && !wait_for_room(session.as_deref(), thread.as_deref(), generation, producer)
+            {
+                // The details taken so far stay unclaimed: the record is given up too.
                 return;
+            }
+            // SAFETY: `has_room` (or the wait) just found room.
+            let head = unsafe { producer.push(detail) };
+            if head % (RECORD_RING_CAPACITY / 4) == 0 {
+                self.wake_writer();
             }
             record.details += 1;
         }
-        if record.status == Status::Panicked {
-            // An unwinding thread may be about to die: get its rows to disk now, and again
-            // synchronously when it exits (the panic hook ran before this row existed).
-            self.panicked = true;
-            session.wake_writer();
-        }
-        producer.push(records, &mut self.record_cursor, record);
-    }
-}
-
-/// What a push needs besides the ring: whom to wake, and how to wait.
-struct Producing<'a> {
-    session: &'a SessionShared,
-    thread: &'a ThreadShared,
-    generation: &'a Cell<u64>,
-}
-
-impl Producing<'_> {
-    /// Pushes, waking the writer at every quarter of the ring, and waiting for room when the
-    /// ring is full (nothing recorded is dropped while the session accepts rows).
-    #[inline(always)]
-    fn push<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, value: T) -> bool {
-        // SAFETY: `cursor` is this ring's producer cursor, kept in this thread's sink beside the
-        // `Arc` of the `ThreadShared` that owns the ring; the sink is replaced (with new rings
-        // and cursors) only on joining a session. So this thread is the ring's only producer and
-        // always pushes with this cursor.
-        match unsafe { ring.try_push(cursor, value) } {
-            Ok(head) => {
-                if head % (RECORD_RING_CAPACITY / 4) == 0 {
-                    self.session.wake_writer();
-                }
-                true
-            }
-            Err(value) => self.push_when_room(ring, cursor, value),
-        }
+        self.publish(generation, record);
     }
 
-    /// The producer outran the writer. It must not spin or poll: that would take the core from
-    /// the writer and charge the wait to the calling thread. It parks until half the ring is
-    /// free. A thread holding one of the runtime's locks (flushing, say, when the allocator
-    /// records) never waits: the writer may need that lock to free the room; the value is then
-    /// dropped.
     #[cold]
     #[inline(never)]
-    fn push_when_room<T>(&mut self, ring: &Ring<T>, cursor: &mut Producer, mut value: T) -> bool {
-        // Parking may set up this thread's handle, and a value given up is dropped.
-        let _busy = Busy::mark(self.generation);
-        loop {
-            if !self.session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
-                return false;
-            }
-            self.session.wake_writer();
-            self.thread.wait_for_room(|| ring.len() < ring.capacity());
-            // SAFETY: as in `push`.
-            match unsafe { ring.try_push(cursor, value) } {
-                Ok(_) => return true,
-                Err(back) => value = back,
-            }
+    fn wake_writer(&self) {
+        if let Some(session) = &self.session {
+            session.wake_writer();
         }
+    }
+
+    /// An unwinding thread may be about to die: get its rows to disk now, and again
+    /// synchronously when it exits (the panic hook ran before this row existed).
+    #[cold]
+    #[inline(never)]
+    fn note_panicked(&mut self) {
+        self.panicked = true;
+        self.wake_writer();
     }
 }
 
-impl Drop for Local {
-    fn drop(&mut self) {
-        // The thread-local is being destroyed: entry points can no longer reach it, so this is
-        // the only reference, and code run from here cannot come back for it.
-        let state = self.state.get_mut();
-        if let (Some(thread), Some(session)) = (&state.sink.thread, &state.sink.session) {
-            thread.exited.store(true, Ordering::Release);
-            if state.sink.panicked {
-                // The process may well end as soon as this thread is joined.
-                session.flush_patiently(std::time::Duration::from_secs(1), false);
-            } else {
-                session.wake_writer();
-            }
+/// The producer outran the writer. It must not spin or poll: that would take the core from the
+/// writer and charge the wait to the calling thread. It parks until half the ring is free. A
+/// thread holding one of the runtime's locks (flushing, say, when the allocator records) never
+/// waits: the writer may need that lock to free the room. Whether there is room now.
+#[cold]
+#[inline(never)]
+fn wait_for_room<T>(
+    session: Option<&SessionShared>,
+    thread: Option<&ThreadShared>,
+    generation: &Cell<u64>,
+    producer: &mut Producer<T>,
+) -> bool {
+    let (Some(session), Some(thread)) = (session, thread) else {
+        return false;
+    };
+    // Parking may set up this thread's handle.
+    let _busy = Busy::mark(generation);
+    loop {
+        if !session.accepting.load(Ordering::Acquire) || shared::holds_lock() {
+            return false;
+        }
+        session.wake_writer();
+        let Some(ring) = producer.ring() else {
+            return false;
+        };
+        thread.wait_for_room(|| ring.len() < ring.capacity());
+        if producer.has_room() {
+            return true;
         }
     }
 }

@@ -1,8 +1,10 @@
 //! A bounded single-producer single-consumer ring: the recording thread pushes without locks or
 //! allocation, the writer takes everything published so far in one batch.
 //!
-//! The producer keeps its own copy of the head and a cached tail (in `Producer`), so a push is a
-//! slot write and one release store; it reads the shared tail only when the ring looks full.
+//! The producer (`Producer`) keeps its own copy of the head, how far it may write (a tail it has
+//! seen plus the capacity) and where the slots are, so a push is one comparison, a slot write
+//! and one release store, with nothing of the ring's to load on the way; it reads the shared tail
+//! only when it reaches that limit.
 
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
@@ -23,26 +25,111 @@ pub(crate) struct Ring<T> {
 // SAFETY: a ring owns its values (`T: Send`), and moving it to another thread moves them.
 unsafe impl<T: Send> Send for Ring<T> {}
 // SAFETY: shared between one producer thread and one consumer thread at a time (the callers'
-// obligations on `try_push` and `consume`), a slot is only ever accessed by one of them:
+// obligations on `Producer::new` and `consume`), a slot is only ever accessed by one of them:
 // the producer writes a slot only when it is free (before `tail + capacity`) and publishes it
 // with a release store of `head`; the consumer reads only slots published so (acquire load of
 // `head`) and frees them with a release store of `tail`, which the producer's acquire load
 // pairs with before it writes the slot again. Values cross threads, hence `T: Send`.
 unsafe impl<T: Send> Sync for Ring<T> {}
 
-/// The producer's private cursor over a ring.
-#[derive(Default)]
-pub(crate) struct Producer {
+/// The producer end of one ring (or of none: `Producer::none`, which never has room).
+pub(crate) struct Producer<T> {
+    /// The ring's slots; null for no ring.
+    slots: *mut T,
+    mask: usize,
     head: usize,
-    cached_tail: usize,
+    /// A tail loaded from the ring, plus its capacity: the slots before it are free.
+    limit: usize,
+    ring: *const Ring<T>,
 }
 
-impl Producer {
-    pub(crate) const fn new() -> Producer {
+impl<T> Producer<T> {
+    /// A producer of no ring.
+    pub(crate) const fn none() -> Producer<T> {
         Producer {
+            slots: std::ptr::null_mut(),
+            mask: 0,
             head: 0,
-            cached_tail: 0,
+            limit: 0,
+            ring: std::ptr::null(),
         }
+    }
+
+    /// The producer of `ring`, which has not been pushed to yet.
+    ///
+    /// # Safety
+    /// `ring` outlives the producer, and nothing else ever pushes to it.
+    pub(crate) unsafe fn new(ring: &Ring<T>) -> Producer<T> {
+        Producer {
+            // `UnsafeCell<MaybeUninit<T>>` has the layout of `T` (both are `repr(transparent)`).
+            slots: UnsafeCell::raw_get(ring.slots.as_ptr()).cast(),
+            mask: ring.mask,
+            head: 0,
+            limit: 0,
+            ring,
+        }
+    }
+
+    /// Whether this produces into a ring.
+    #[inline(always)]
+    pub(crate) fn is_connected(&self) -> bool {
+        !self.slots.is_null()
+    }
+
+    /// The ring, if any.
+    pub(crate) fn ring(&self) -> Option<&Ring<T>> {
+        // SAFETY: a non-null `ring` outlives the producer (`new`'s contract).
+        unsafe { self.ring.as_ref() }
+    }
+
+    /// Whether the slot at the head is free (looking at the tail again when the producer
+    /// reached its limit). Once it is, it stays free until the producer pushes.
+    #[inline(always)]
+    pub(crate) fn has_room(&mut self) -> bool {
+        self.head != self.limit || self.reload_limit()
+    }
+
+    /// The producer reached its limit: looks at the tail again. Whether there is room.
+    #[cold]
+    #[inline(never)]
+    fn reload_limit(&mut self) -> bool {
+        let Some(ring) = self.ring() else {
+            return false;
+        };
+        self.limit = ring.tail.0.load(Ordering::Acquire) + ring.capacity();
+        self.head != self.limit
+    }
+
+    /// Writes `value` in the slot at the head and publishes it. Returns the new head.
+    ///
+    /// # Safety
+    /// `has_room` returned true since the last push.
+    #[inline(always)]
+    pub(crate) unsafe fn push(&mut self, value: T) -> usize {
+        let head = self.head + 1;
+        // SAFETY: `has_room` found a ring (`limit` is only ever moved off 0 with one), whose
+        // slots `slots` points to, and which outlives the producer (`new`'s contract).
+        // `self.head & mask` is below the capacity, the slots' length. The slot at `self.head`
+        // is free: `self.head < limit`, a tail loaded with acquire plus the capacity, so the
+        // consumer has finished reading it (or never used it). No one else pushes (`new`'s
+        // contract), so nothing else writes it, and the consumer does not read it until the
+        // release store of the new head below publishes it.
+        unsafe {
+            self.slots.add(self.head & self.mask).write(value);
+            (*self.ring).head.0.store(head, Ordering::Release);
+        }
+        self.head = head;
+        head
+    }
+
+    /// Pushes if there is room; gives the value back otherwise. Returns the new head.
+    #[cfg(test)]
+    pub(crate) fn try_push(&mut self, value: T) -> Result<usize, T> {
+        if !self.has_room() {
+            return Err(value);
+        }
+        // SAFETY: `has_room` just said so.
+        Ok(unsafe { self.push(value) })
     }
 }
 
@@ -57,28 +144,6 @@ impl<T> Ring<T> {
             head: Padded(AtomicUsize::new(0)),
             tail: Padded(AtomicUsize::new(0)),
         }
-    }
-
-    /// Pushes if there is room; gives the value back otherwise. Returns the new head.
-    ///
-    /// # Safety
-    /// Only one thread may ever push to a ring, always with the same `Producer`.
-    #[inline(always)]
-    pub(crate) unsafe fn try_push(&self, producer: &mut Producer, value: T) -> Result<usize, T> {
-        if producer.head - producer.cached_tail > self.mask {
-            producer.cached_tail = self.tail.0.load(Ordering::Acquire);
-            if producer.head - producer.cached_tail > self.mask {
-                return Err(value);
-            }
-        }
-        // SAFETY: the slot at `head` is free: `head - tail <= mask` with a tail loaded with
-        // acquire, so the consumer has finished reading it (or never used it). By the caller's
-        // promise this thread is the only producer, so nothing else writes it, and the consumer
-        // does not read it until the release store of `head` below publishes it.
-        unsafe { (*self.slots[producer.head & self.mask].get()).write(value) };
-        producer.head += 1;
-        self.head.0.store(producer.head, Ordering::Release);
-        Ok(producer.head)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -186,12 +251,12 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    // The tests below push from one thread at a time with one `Producer` per ring, and consume
-    // from one thread at a time: the contracts of `try_push` and `consume`.
+    // The tests below make one `Producer` per ring, which outlives none of them, and consume
+    // from one thread at a time: the contracts of `Producer::new` and `consume`.
 
-    fn push<T>(ring: &Ring<T>, producer: &mut Producer, value: T) -> Result<usize, T> {
+    fn producer<T>(ring: &Ring<T>) -> Producer<T> {
         // SAFETY: see above.
-        unsafe { ring.try_push(producer, value) }
+        unsafe { Producer::new(ring) }
     }
 
     fn take<T>(ring: &Ring<T>, limit: usize, each: impl FnMut(T)) -> usize {
@@ -202,12 +267,12 @@ mod tests {
     #[test]
     fn fills_drains_and_wraps_in_order() {
         let ring = Ring::with_capacity(4);
-        let mut producer = Producer::default();
+        let mut producer = producer(&ring);
         for round in 0..3 {
             for i in 0..4 {
-                assert!(push(&ring, &mut producer, round * 10 + i).is_ok());
+                assert!(producer.try_push(round * 10 + i).is_ok());
             }
-            assert_eq!(push(&ring, &mut producer, 99), Err(99));
+            assert_eq!(producer.try_push(99), Err(99));
             let mut seen = Vec::new();
             assert_eq!(take(&ring, usize::MAX, |v| seen.push(v)), 4);
             assert_eq!(seen, (0..4).map(|i| round * 10 + i).collect::<Vec<_>>());
@@ -217,9 +282,9 @@ mod tests {
     #[test]
     fn consume_respects_its_limit() {
         let ring = Ring::with_capacity(8);
-        let mut producer = Producer::default();
+        let mut producer = producer(&ring);
         for i in 0..6 {
-            push(&ring, &mut producer, i).unwrap();
+            producer.try_push(i).unwrap();
         }
         let mut seen = Vec::new();
         take(&ring, 4, |v| seen.push(v));
@@ -232,8 +297,8 @@ mod tests {
         let value = Arc::new(());
         {
             let ring = Ring::with_capacity(2);
-            let mut producer = Producer::default();
-            push(&ring, &mut producer, Arc::clone(&value)).unwrap();
+            let mut producer = producer(&ring);
+            producer.try_push(Arc::clone(&value)).unwrap();
         }
         assert_eq!(Arc::strong_count(&value), 1);
     }
@@ -242,9 +307,9 @@ mod tests {
     fn a_consumer_that_panics_never_reads_a_value_twice() {
         let value = Arc::new(());
         let ring = Ring::with_capacity(4);
-        let mut producer = Producer::default();
+        let mut producer = producer(&ring);
         for _ in 0..3 {
-            push(&ring, &mut producer, Arc::clone(&value)).unwrap();
+            producer.try_push(Arc::clone(&value)).unwrap();
         }
         let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             take(&ring, usize::MAX, |_| panic!("a bug in the writer"))
@@ -259,20 +324,20 @@ mod tests {
     #[test]
     fn reads_in_place_across_the_wrap_then_frees() {
         let ring = Ring::with_capacity(4);
-        let mut producer = Producer::default();
+        let mut producer = producer(&ring);
         for i in 0..3 {
-            push(&ring, &mut producer, i).unwrap();
+            producer.try_push(i).unwrap();
         }
         take(&ring, 2, drop);
         for i in 3..6 {
-            push(&ring, &mut producer, i).unwrap();
+            producer.try_push(i).unwrap();
         }
         // SAFETY: one consumer, as in `take`.
         let (taken, parts) =
             unsafe { ring.read_in_place(usize::MAX, |a, b| (a.to_vec(), b.to_vec())) };
         assert_eq!((taken, parts), (4, (vec![2, 3], vec![4, 5])));
         assert_eq!(ring.len(), 0);
-        assert!(push(&ring, &mut producer, 6).is_ok());
+        assert!(producer.try_push(6).is_ok());
     }
 
     #[test]
@@ -280,11 +345,11 @@ mod tests {
         let ring = Arc::new(Ring::with_capacity(1024));
         let producer_ring = Arc::clone(&ring);
         let total = 100_000u64;
-        let producer = std::thread::spawn(move || {
-            let mut cursor = Producer::default();
+        let producing = std::thread::spawn(move || {
+            let mut cursor = producer(&producer_ring);
             for i in 0..total {
                 let mut value = i;
-                while let Err(back) = push(&producer_ring, &mut cursor, value) {
+                while let Err(back) = cursor.try_push(value) {
                     value = back;
                     std::thread::yield_now();
                 }
@@ -297,6 +362,6 @@ mod tests {
                 expected += 1;
             });
         }
-        producer.join().unwrap();
+        producing.join().unwrap();
     }
 }

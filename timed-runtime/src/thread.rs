@@ -147,10 +147,7 @@ impl ThreadShared {
         }
         let slot = self.slot(site, Ordering::Relaxed)?;
         if slot.load(Ordering::Relaxed).is_null() {
-            slot.store(
-                Box::into_raw(Box::new(AtomicStats::new())),
-                Ordering::Release,
-            );
+            slot.store(Box::into_raw(AtomicStats::boxed()), Ordering::Release);
         }
         self.own_table(site)
     }
@@ -208,6 +205,9 @@ mod tests {
         // A neighbour in an allocated block is still empty.
         assert!(thread.table(3 * BLOCK + 8).is_none());
         assert!(thread.insert_table(MAX_SITES).is_none());
+        // What `Site::table_index` gives a site without an index.
+        assert!(thread.insert_table(u32::MAX as usize).is_none());
+        assert!(thread.own_table(u32::MAX as usize).is_none());
         assert!(thread.table(MAX_SITES).is_none());
     }
 }

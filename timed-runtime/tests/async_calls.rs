@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 struct NoopWaker;
 impl Wake for NoopWaker {

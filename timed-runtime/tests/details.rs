@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 #[timed(phase = "training", component = "details")]
 fn update_policy(updates: u32) -> f64 {

@@ -11,7 +11,7 @@ use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use timed_runtime::{Config, Error, Mode, timed};
+use timed_runtime::{Config, Error, Mode};
 
 #[timed(phase = "io", component = "durability")]
 fn tick(i: u64) -> u64 {

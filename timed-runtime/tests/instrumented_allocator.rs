@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 struct Instrumented;
 

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use std::process::Command;
-use timed_runtime::{Config, Error, Mode, timed};
+use timed_runtime::{Config, Error, Mode};
 
 #[timed(phase = "p", component = "modes")]
 fn work() -> u32 {

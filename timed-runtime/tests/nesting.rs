@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use std::collections::HashMap;
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 #[timed(phase = "leaf", component = "nesting")]
 fn leaf(n: u64) -> u64 {

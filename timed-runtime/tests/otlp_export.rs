@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
-use timed_runtime::{CallContext, Config, Mode, Session, timed};
+use timed_runtime::{CallContext, Config, Mode, Session};
 
 /// What the receiver does with each request.
 #[derive(Clone, Copy)]

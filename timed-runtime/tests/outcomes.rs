@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use timed_runtime::{Config, Mode, Status, timed};
+use timed_runtime::{Config, Mode, Status};
 
 #[timed(phase = "checks", component = "outcomes")]
 fn parse_positive(text: &str) -> Result<u32, String> {

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use timed_runtime::{Config, Mode, histogram_relative_error, timed};
+use timed_runtime::{Config, Mode, histogram_relative_error};
 
 #[timed(phase = "spin", component = "percentiles")]
 fn spin(iterations: u64) -> u64 {

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use timed_runtime::{Config, DetailValue, Mode, timed};
+use timed_runtime::{Config, DetailValue, Mode};
 
 /// Converted into a detail by code that is itself timed and attaches a detail.
 struct Probe(u32);

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use timed_runtime::{Config, Mode, Session, timed};
+use timed_runtime::{Config, Mode, Session};
 
 #[timed(phase = "work", component = "kept")]
 fn step(i: u64) -> u64 {

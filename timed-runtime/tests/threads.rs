@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use timed_runtime::{Config, Mode, timed};
+use timed_runtime::{Config, Mode};
 
 const THREADS: usize = 8;
 const CALLS: u64 = 1_000_000;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use timed_runtime::{Config, Mode, Session, TimedLayer, timed};
+use timed_runtime::{Config, Mode, Session, TimedLayer};
 use tracing::{Dispatch, Instrument, info_span};
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -5,6 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+/// The attribute that records, also in a build with the runtime's `compile-off` feature (which
+/// `--all-features` turns on, and under which `timed_runtime::timed` records nothing): these
+/// tests are about what is recorded. It is the attribute `timed_runtime::timed` is otherwise.
+#[allow(unused_imports)]
+pub use timed_macros::timed;
+
 static TURN: Mutex<()> = Mutex::new(());
 
 /// Holds the process's one session slot for the duration of a test.
