@@ -65,8 +65,7 @@ fn parse_eight_digits(bytes: [u8; 8]) -> Option<u64> {
 /// the fields' ranges (day against 31 only): a cheap test for every row, where converting
 /// the timestamp is only needed for the first and last call.
 pub fn is_plausible_timestamp(field: &[u8]) -> bool {
-    let standard = field.len() == 27 && standard_shape(field);
-    if !standard {
+    if !standard_shape(field) {
         return parse_timestamp_us(field).is_some();
     }
     let two = |at: usize| (field[at] - b'0') * 10 + (field[at + 1] - b'0');
@@ -81,6 +80,15 @@ pub fn is_plausible_timestamp(field: &[u8]) -> bool {
 /// digits checked with the same SWAR test as [`parse_eight_digits`].
 #[inline]
 fn standard_shape(field: &[u8]) -> bool {
+    field.len() == 27
+        && [0, 8, 16, 19]
+            .into_iter()
+            .all(|at| standard_word(field, at))
+}
+
+/// Bytes `at..at + 8` of a 27-byte field have the standard shape's separators and digits.
+#[inline]
+fn standard_word(field: &[u8], at: usize) -> bool {
     const PATTERN: &[u8; 27] = b"0000-00-00T00:00:00.000000Z";
     /// 0xFF where `PATTERN` has a separator, 0 where it has a digit.
     const LITERALS: [u8; 27] = {
@@ -92,19 +100,48 @@ fn standard_shape(field: &[u8]) -> bool {
         }
         mask
     };
-    let word = |bytes: &[u8], at: usize| {
-        u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
-    };
-    [0, 8, 16, 19].into_iter().all(|at| {
-        let value = word(field, at);
-        let literal = word(&LITERALS, at);
-        let digits = !literal;
-        let expected = word(PATTERN, at);
-        (value ^ expected) & literal == 0
-            && (value & digits & 0xF0F0_F0F0_F0F0_F0F0) == (0x3030_3030_3030_3030 & digits)
-            && (value.wrapping_add(0x0606_0606_0606_0606) & digits & 0xF0F0_F0F0_F0F0_F0F0)
-                == (0x3030_3030_3030_3030 & digits)
-    })
+    let value = word_at(field, at);
+    let literal = word_at(&LITERALS, at);
+    let digits = !literal;
+    let expected = word_at(PATTERN, at);
+    (value ^ expected) & literal == 0
+        && (value & digits & 0xF0F0_F0F0_F0F0_F0F0) == (0x3030_3030_3030_3030 & digits)
+        && (value.wrapping_add(0x0606_0606_0606_0606) & digits & 0xF0F0_F0F0_F0F0_F0F0)
+            == (0x3030_3030_3030_3030 & digits)
+}
+
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// [`is_plausible_timestamp`] for consecutive rows: remembers the date, hour, minute and
+/// second of the last standard-shaped timestamp found plausible, so that a row of the same
+/// second (nearly every row) only needs its fraction checked.
+#[derive(Clone, Debug, Default)]
+pub struct PlausibleTimestamps {
+    /// Bytes 0..8, 8..16 and 11..19 of that timestamp.
+    second: Option<[u64; 3]>,
+}
+
+impl PlausibleTimestamps {
+    #[inline]
+    pub fn check(&mut self, field: &[u8]) -> bool {
+        if field.len() != 27 {
+            return is_plausible_timestamp(field);
+        }
+        let second = [word_at(field, 0), word_at(field, 8), word_at(field, 11)];
+        // Same bytes 0..19 as a plausible standard timestamp: only 19..27 are left to check
+        // (the full check still accepts other shapes, such as seven decimals).
+        if self.second == Some(second) && standard_word(field, 19) {
+            return true;
+        }
+        let plausible = is_plausible_timestamp(field);
+        if plausible && standard_shape(field) {
+            self.second = Some(second);
+        }
+        plausible
+    }
 }
 
 /// Parses a millisecond decimal (`245.67`, `0.000042`, `-1.5`, `3`, `1e-05`) into nanoseconds.
@@ -408,6 +445,34 @@ mod tests {
         }
         // Day 31 of a 30-day month passes the cheap check (documented).
         assert!(is_plausible_timestamp(b"2026-11-31T03:15:32.000000Z"));
+    }
+
+    #[test]
+    fn the_timestamp_check_of_consecutive_rows_agrees_with_the_full_check() {
+        let mut timestamps = PlausibleTimestamps::default();
+        for text in [
+            &b"2026-11-25T03:15:32.123456Z"[..],
+            b"2026-11-25T03:15:32.999999Z",
+            b"2026-11-25T03:15:32.12345xZ",
+            b"2026-11-25T03:15:32.123456X",
+            b"2026-11-25T03:15:32,123456Z",
+            b"2026-11-25T03:15:33.000000Z",
+            b"2026-13-25T03:15:33.000000Z",
+            b"2026-11-25T03:15:33.000001Z",
+            b"2026-11-25T03:15:33Z",
+            b"2026-11-25T03:15:33.000002Z",
+            b"2026-11-25T03:15:33.0000021",
+            b"2026-11-25 03:15:33.000002Z",
+            b"2026-11-25T03:15:61.000002Z",
+            b"2026-11-25T03:15:33.000003Z",
+        ] {
+            assert_eq!(
+                timestamps.check(text),
+                is_plausible_timestamp(text),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
