@@ -251,18 +251,22 @@ impl<'a> RowParser<'a> {
     #[inline(always)]
     fn split_plain_row(&mut self, row_start: usize) -> bool {
         let mut start = row_start;
-        for index in 0..FIELDS {
-            let Some(at) = self.scan.next_position() else {
-                return false;
-            };
-            let terminator = if index + 1 == FIELDS { b'\n' } else { b',' };
-            if self.buf[at] != terminator {
-                return false;
+        for index in 0..FIELDS - 1 {
+            match self.scan.next_position() {
+                Some(at) if self.buf[at] == b',' => {
+                    self.fields[index] = field(start, at);
+                    start = at + 1;
+                }
+                _ => return false,
             }
-            self.fields[index] = field(start, at);
-            start = at + 1;
         }
-        true
+        match self.scan.next_position() {
+            Some(at) if self.buf[at] == b'\n' => {
+                self.fields[FIELDS - 1] = field(start, at);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn quoted_field(
@@ -647,6 +651,7 @@ impl KeptExtent {
     }
 }
 
+#[inline(always)]
 fn record_row(
     out: &mut ChunkOutput,
     row: &OurRow,
