@@ -267,30 +267,72 @@ pub fn parse_timestamp_us(field: &[u8]) -> Option<i64> {
 /// consecutive rows) by parsing only seconds and fraction.
 #[derive(Clone, Debug, Default)]
 pub struct TimestampCache {
-    /// `YYYY-MM-DDTHH:MM:` of the last full parse.
-    prefix: [u8; 17],
+    /// `YYYY-MM-DDTHH:MM:` of the last full parse, as bytes 0..8 and 9..17 (two words
+    /// compare without a call into memcmp).
+    prefix: [u64; 2],
     /// That minute's start, in microseconds since the epoch.
     minute_us: i64,
     valid: bool,
 }
 
 impl TimestampCache {
+    #[inline]
     pub fn parse(&mut self, field: &[u8]) -> Option<i64> {
         if self.valid
             && field.len() >= 19
-            && field[..17] == self.prefix
-            && let Some(within) = seconds_in_minute_us(&field[17..])
+            && minute_words(field) == self.prefix
+            && let Some(within) =
+                six_decimal_seconds_us(field).or_else(|| seconds_in_minute_us(&field[17..]))
         {
             return Some(self.minute_us + within);
         }
+        self.parse_in_full(field)
+    }
+
+    #[cold]
+    fn parse_in_full(&mut self, field: &[u8]) -> Option<i64> {
         let value = parse_timestamp_us(field)?;
         if let Some(within) = seconds_in_minute_us(&field[17..]) {
-            self.prefix.copy_from_slice(&field[..17]);
+            self.prefix = minute_words(field);
             self.minute_us = value - within;
             self.valid = true;
         }
         Some(value)
     }
+}
+
+/// Bytes 0..8 and 9..17 of a timestamp of at least 17 bytes.
+#[inline(always)]
+fn minute_words(field: &[u8]) -> [u64; 2] {
+    [word_at(field, 0), word_at(field, 9)]
+}
+
+/// [`seconds_in_minute_us`] of the shape the original's writer always uses,
+/// `...:SS.ffffff` then nothing or `Z`: the eight bytes from the seconds' second digit read
+/// as one number with the dot as a zero (SWAR). `None` for any other shape.
+#[inline(always)]
+fn six_decimal_seconds_us(field: &[u8]) -> Option<i64> {
+    let ends_right = match field.len() {
+        26 => true,
+        27 => field[26] == b'Z',
+        _ => false,
+    };
+    if !ends_right || field[19] != b'.' {
+        return None;
+    }
+    // "S.ffffff" with the dot (byte 1) made a '0': S * 10^7 + ffffff.
+    let word = word_at(field, 18) & !0xFF00 | u64::from(b'0') << 8;
+    let spelled = parse_eight_digits(word.to_le_bytes())?;
+    let tens = field[17].wrapping_sub(b'0');
+    if tens > 9 {
+        return None;
+    }
+    let units = spelled / 10_000_000;
+    let seconds = u64::from(tens) * 10 + units;
+    if seconds > 60 {
+        return None;
+    }
+    Some((seconds * 1_000_000 + spelled - units * 10_000_000) as i64)
 }
 
 /// `SS[.fraction][Z]` as microseconds; `None` for anything else (zones take the full path).
@@ -600,6 +642,26 @@ mod tests {
             b"2024-01-15T10:31:02.5Q",
         ] {
             assert_eq!(cache.parse(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    proptest::proptest! {
+        /// The seconds of the original's shape, read a word at a time, agree with the
+        /// general reading on any bytes in those places.
+        #[test]
+        fn six_decimal_seconds_agree_with_the_general_reading(
+            seconds in proptest::collection::vec(proptest::prop_oneof![
+                8 => b'0'..=b'9', 1 => proptest::strategy::Just(b'.'),
+                1 => proptest::strategy::Just(b'Z'), 1 => proptest::num::u8::ANY], 2..12),
+        ) {
+            let mut field = b"2024-01-15T10:30:".to_vec();
+            field.extend_from_slice(&seconds);
+            if let Some(fast) = six_decimal_seconds_us(&field) {
+                proptest::prop_assert_eq!(Some(fast), seconds_in_minute_us(&field[17..]));
+            }
+            let mut cache = TimestampCache::default();
+            cache.parse(b"2024-01-15T10:30:00.000000");
+            proptest::prop_assert_eq!(cache.parse(&field), parse_timestamp_us(&field));
         }
     }
 
