@@ -7,7 +7,7 @@
 //! Written by hand for the per-row cost: a row in our format holds six numbers, four of
 //! them of eight to eleven digits. `analyzer report --quiet --threads 1` on 1M rows in our
 //! format (callgrind; logs from `cargo run --release -p analyzer --example synthetic_logs`)
-//! runs 3,520 M instructions with these against 3,807 M with the general parsers alone (a
+//! ran 3,520 M instructions with these against 3,807 M with the general parsers alone (a
 //! digit at a time, then eight at a time in a 64-bit word). The wall-clock benchmark is
 //! `cargo bench -p analyzer` (benches/report_vs_anchors.rs).
 
@@ -55,16 +55,6 @@ fn vector_ending_at(buf: &[u8], end: usize) -> Option<&[u8; VECTOR]> {
         .first_chunk::<VECTOR>()
 }
 
-/// The last `count` bytes of `vector` as a decimal number, or `None` when one of them is not
-/// a digit. With `point`, the byte before the last six reads as a 0 whatever it holds.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn digits(vector: &[u8; VECTOR], count: usize, point: bool) -> Option<u64> {
-    // SAFETY: the only requirement of `digits_sse2` is the SSE2 target feature, which every
-    // x86_64 CPU has (it is part of the target's baseline).
-    unsafe { digits_sse2(vector, count, point) }
-}
-
 /// Per field length: 0xFF on the bytes of the vector before the field.
 #[cfg(target_arch = "x86_64")]
 static BEFORE_FIELD: [[u8; VECTOR]; VECTOR + 1] = {
@@ -89,49 +79,53 @@ static POINT: [u8; VECTOR] = {
     mask
 };
 
+/// The last `count` bytes of `vector` as a decimal number, or `None` when one of them is not
+/// a digit. With `point`, the byte before the last six reads as a 0 whatever it holds.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-#[inline]
-fn digits_sse2(vector: &[u8; VECTOR], count: usize, point: bool) -> Option<u64> {
+#[inline(always)]
+fn digits(vector: &[u8; VECTOR], count: usize, point: bool) -> Option<u64> {
     use std::arch::x86_64::{
         __m128i, _mm_add_epi16, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si64,
         _mm_loadu_si128, _mm_madd_epi16, _mm_max_epu8, _mm_movemask_epi8, _mm_mullo_epi16,
         _mm_or_si128, _mm_packs_epi32, _mm_set1_epi8, _mm_set1_epi16, _mm_set1_epi32,
         _mm_srli_epi16, _mm_sub_epi8,
     };
-    let load = |bytes: &[u8; VECTOR]| {
-        // SAFETY: `bytes` is 16 bytes long and the load reads exactly those 16 bytes, with no
-        // alignment requirement (`loadu`).
-        unsafe { _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>()) }
-    };
-    let mut ignored = load(&BEFORE_FIELD[count]);
-    if point {
-        ignored = _mm_or_si128(ignored, load(&POINT));
+    // SAFETY: the intrinsics need the SSE2 target feature, which every x86_64 CPU has (it is
+    // part of the target's baseline); a plain function rather than a `#[target_feature]` one
+    // so that it inlines into the row loop. The three loads read exactly the 16 bytes of
+    // `vector`, of `BEFORE_FIELD[count]` (`count <= 16`: the index is checked) and of `POINT`,
+    // with no alignment requirement (`loadu`).
+    unsafe {
+        let load = |bytes: &[u8; VECTOR]| _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+        let mut ignored = load(&BEFORE_FIELD[count]);
+        if point {
+            ignored = _mm_or_si128(ignored, load(&POINT));
+        }
+        // Each byte's digit value (ignored bytes read as 0); a non-digit gives more than 9.
+        let values = _mm_andnot_si128(
+            ignored,
+            _mm_sub_epi8(load(vector), _mm_set1_epi8(b'0' as i8)),
+        );
+        let nine = _mm_set1_epi8(9);
+        if _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(values, nine), nine)) != 0xFFFF {
+            return None;
+        }
+        // The first digit is the most significant and sits in the lower byte of each pair.
+        let pairs = _mm_add_epi16(
+            _mm_mullo_epi16(
+                _mm_and_si128(values, _mm_set1_epi16(0xFF)),
+                _mm_set1_epi16(10),
+            ),
+            _mm_srli_epi16(values, 8),
+        );
+        let quads = _mm_madd_epi16(pairs, _mm_set1_epi32(100 | 1 << 16));
+        let octets = _mm_madd_epi16(
+            _mm_packs_epi32(quads, quads),
+            _mm_set1_epi32(10_000 | 1 << 16),
+        );
+        let both = _mm_cvtsi128_si64(octets) as u64;
+        Some((both & 0xFFFF_FFFF) * 100_000_000 + (both >> 32))
     }
-    // Each byte's digit value (ignored bytes read as 0); a non-digit gives more than 9.
-    let values = _mm_andnot_si128(
-        ignored,
-        _mm_sub_epi8(load(vector), _mm_set1_epi8(b'0' as i8)),
-    );
-    let nine = _mm_set1_epi8(9);
-    if _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(values, nine), nine)) != 0xFFFF {
-        return None;
-    }
-    // The first digit is the most significant and sits in the lower byte of each pair.
-    let pairs = _mm_add_epi16(
-        _mm_mullo_epi16(
-            _mm_and_si128(values, _mm_set1_epi16(0xFF)),
-            _mm_set1_epi16(10),
-        ),
-        _mm_srli_epi16(values, 8),
-    );
-    let quads = _mm_madd_epi16(pairs, _mm_set1_epi32(100 | 1 << 16));
-    let octets = _mm_madd_epi16(
-        _mm_packs_epi32(quads, quads),
-        _mm_set1_epi32(10_000 | 1 << 16),
-    );
-    let both = _mm_cvtsi128_si64(octets) as u64;
-    Some((both & 0xFFFF_FFFF) * 100_000_000 + (both >> 32))
 }
 
 /// Elsewhere every field takes the general parsers.

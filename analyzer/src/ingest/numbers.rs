@@ -125,17 +125,25 @@ pub struct PlausibleTimestamps {
 }
 
 impl PlausibleTimestamps {
-    #[inline]
+    #[inline(always)]
     pub fn check(&mut self, field: &[u8]) -> bool {
+        // Same bytes 0..19 as a plausible standard timestamp: only 19..27 are left to check
+        // (the full check still accepts other shapes, such as seven decimals).
+        if field.len() == 27
+            && self.second == Some([word_at(field, 0), word_at(field, 8), word_at(field, 11)])
+            && standard_word(field, 19)
+        {
+            return true;
+        }
+        self.check_in_full(field)
+    }
+
+    #[cold]
+    fn check_in_full(&mut self, field: &[u8]) -> bool {
         if field.len() != 27 {
             return is_plausible_timestamp(field);
         }
         let second = [word_at(field, 0), word_at(field, 8), word_at(field, 11)];
-        // Same bytes 0..19 as a plausible standard timestamp: only 19..27 are left to check
-        // (the full check still accepts other shapes, such as seven decimals).
-        if self.second == Some(second) && standard_word(field, 19) {
-            return true;
-        }
         let plausible = is_plausible_timestamp(field);
         if plausible && standard_shape(field) {
             self.second = Some(second);

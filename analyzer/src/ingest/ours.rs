@@ -572,7 +572,23 @@ impl RowReader for OurReader<'_> {
 
     #[inline(always)]
     fn read_row(&mut self, out: &mut ChunkOutput, position: usize, _line: u64) -> RowRead<Fault> {
-        let parsed = self.parser.parse_row(position);
+        // The common row is converted and recorded where it lies, never moved as a whole.
+        if self.parser.split_plain_row(position) {
+            let parser = &mut self.parser;
+            let next = parser.fields[FIELDS - 1].end + 1;
+            return match convert(parser.buf, &parser.fields, &mut parser.timestamps) {
+                Ok(row) => {
+                    record_row(out, &row, self.context, self.scratch);
+                    self.extent.note(&row);
+                    RowRead::Row {
+                        next,
+                        inner_newlines: 0,
+                    }
+                }
+                Err(fault) => RowRead::Fault(fault),
+            };
+        }
+        let parsed = self.parser.parse_row_in_general(position);
         if !self.at_eof && self.parser.touched_end() {
             return RowRead::More;
         }
