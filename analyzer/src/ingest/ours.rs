@@ -139,6 +139,9 @@ pub struct RowParser<'a> {
     scan: Structurals<'a>,
     /// Reused for every row rather than initialised per row.
     fields: [Field; FIELDS],
+    /// The plain row's twelve field ends (a comma, the last a line end) and its start.
+    ends: [usize; FIELDS],
+    row_start: usize,
     /// A row ran into the end of the buffer: read through a window of a file, it may go on
     /// past it.
     touched_end: bool,
@@ -151,6 +154,8 @@ impl<'a> RowParser<'a> {
             buf,
             scan: Structurals::new(buf, position),
             fields: [Field::default(); FIELDS],
+            ends: [0; FIELDS],
+            row_start: 0,
             touched_end: false,
             timestamps: PlausibleTimestamps::default(),
         }
@@ -171,14 +176,26 @@ impl<'a> RowParser<'a> {
     #[inline(always)]
     pub fn parse_row(&mut self, row_start: usize) -> Result<(OurRow<'a>, usize, u64), Fault> {
         if self.split_plain_row(row_start) {
-            let next = self.fields[FIELDS - 1].end + 1;
-            return Ok((
-                convert(self.buf, &self.fields, &mut self.timestamps)?,
-                next,
-                0,
-            ));
+            let next = self.ends[FIELDS - 1] + 1;
+            return Ok((self.convert_plain()?, next, 0));
         }
         self.parse_row_in_general(row_start)
+    }
+
+    /// The plain row cut by [`Self::split_plain_row`], converted.
+    #[inline(always)]
+    fn convert_plain(&mut self) -> Result<OurRow<'a>, Fault> {
+        let (ends, row_start) = (self.ends, self.row_start);
+        let field = |index: usize| Field {
+            start: if index == 0 {
+                row_start
+            } else {
+                ends[index - 1] + 1
+            },
+            end: ends[index],
+            escaped: false,
+        };
+        convert(self.buf, field, &mut self.timestamps)
     }
 
     /// [`Self::parse_row`] for any row (quoted fields, a wrong field count, the end of the
@@ -237,36 +254,27 @@ impl<'a> RowParser<'a> {
                     (0, 0),
                 ));
             }
+            let fields = self.fields;
             return Ok((
-                convert(self.buf, &self.fields, &mut self.timestamps)?,
+                convert(self.buf, |index| fields[index], &mut self.timestamps)?,
                 next,
                 inner_newlines,
             ));
         }
     }
 
-    /// The common row: twelve unquoted fields, then a line end. Cuts it into `fields` and
-    /// returns true; returns false at anything else (a quote, fewer or more fields, the end of
-    /// the buffer), for the general path to read the row again from its start.
+    /// The common row: twelve unquoted fields, then a line end. Notes where its fields end
+    /// and returns true; returns false at anything else (a quote, fewer or more fields, the
+    /// end of the buffer), for the general path to read the row again from its start.
     #[inline(always)]
     fn split_plain_row(&mut self, row_start: usize) -> bool {
-        let mut start = row_start;
-        for index in 0..FIELDS - 1 {
-            match self.scan.next_position() {
-                Some(at) if self.buf[at] == b',' => {
-                    self.fields[index] = field(start, at);
-                    start = at + 1;
-                }
-                _ => return false,
-            }
+        self.row_start = row_start;
+        if !self.scan.next_positions(&mut self.ends) {
+            return false;
         }
-        match self.scan.next_position() {
-            Some(at) if self.buf[at] == b'\n' => {
-                self.fields[FIELDS - 1] = field(start, at);
-                true
-            }
-            _ => false,
-        }
+        let [commas @ .., line_end] = &self.ends;
+        commas.iter().all(|&at| self.buf.get(at) == Some(&b','))
+            && self.buf.get(*line_end) == Some(&b'\n')
     }
 
     fn quoted_field(
@@ -380,13 +388,19 @@ fn looks_like_complete_row(buf: &[u8], line_start: usize) -> bool {
         start += piece.len() + 1;
         count += 1;
     }
-    count == FIELDS && convert(buf, &fields, &mut PlausibleTimestamps::default()).is_ok()
+    count == FIELDS
+        && convert(
+            buf,
+            |index| fields[index],
+            &mut PlausibleTimestamps::default(),
+        )
+        .is_ok()
 }
 
 #[inline(always)]
 fn convert<'a>(
     buf: &'a [u8],
-    fields: &[Field; FIELDS],
+    field: impl Fn(usize) -> Field,
     timestamps: &mut PlausibleTimestamps,
 ) -> Result<OurRow<'a>, Fault> {
     // Plain functions, not closures: every step of the common row must inline into the walk.
@@ -418,7 +432,7 @@ fn convert<'a>(
         self_ms,
         start_ns,
         status,
-    ] = *fields;
+    ] = std::array::from_fn(field);
     let text = |field: Field| Text {
         raw: &buf[field.start..field.end],
         escaped: field.escaped,
@@ -574,9 +588,8 @@ impl RowReader for OurReader<'_> {
     fn read_row(&mut self, out: &mut ChunkOutput, position: usize, _line: u64) -> RowRead<Fault> {
         // The common row is converted and recorded where it lies, never moved as a whole.
         if self.parser.split_plain_row(position) {
-            let parser = &mut self.parser;
-            let next = parser.fields[FIELDS - 1].end + 1;
-            return match convert(parser.buf, &parser.fields, &mut parser.timestamps) {
+            let next = self.parser.ends[FIELDS - 1] + 1;
+            return match self.parser.convert_plain() {
                 Ok(row) => {
                     record_row(out, &row, self.context, self.scratch);
                     self.extent.note(&row);

@@ -50,6 +50,31 @@ impl<'a> Structurals<'a> {
     }
 }
 
+impl Structurals<'_> {
+    /// The next `N` positions, or false (and the scanner at the end) when the buffer ends
+    /// first. The scanner's state stays in registers for the whole batch.
+    #[inline(always)]
+    pub fn next_positions<const N: usize>(&mut self, positions: &mut [usize; N]) -> bool {
+        let (mut base, mut mask) = (self.base, self.mask);
+        for position in positions.iter_mut() {
+            while mask == 0 {
+                if self.buf.len() - base <= 64 {
+                    self.base = self.buf.len();
+                    self.mask = 0;
+                    return false;
+                }
+                base += 64;
+                mask = classify(self.buf, base);
+            }
+            *position = base + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+        }
+        self.base = base;
+        self.mask = mask;
+        true
+    }
+}
+
 /// Bit i is set when `buf[position + i]` is structural (bytes past the end count as not).
 #[inline]
 fn classify(buf: &[u8], position: usize) -> u64 {
@@ -147,6 +172,23 @@ mod tests {
         structurals.seek(6);
         assert_eq!(structurals.next_position(), Some(7));
         assert_eq!(structurals.next_position(), None);
+        assert_eq!(structurals.next_position(), None);
+    }
+
+    #[test]
+    fn batches_of_positions_continue_the_scan() {
+        let mut buf = vec![b'x'; 200];
+        for position in [3, 70, 71, 130, 199] {
+            buf[position] = b',';
+        }
+        let mut structurals = Structurals::new(&buf, 0);
+        let mut two = [0; 2];
+        assert!(structurals.next_positions(&mut two));
+        assert_eq!(two, [3, 70]);
+        assert_eq!(structurals.next_position(), Some(71));
+        assert!(structurals.next_positions(&mut two));
+        assert_eq!(two, [130, 199]);
+        assert!(!structurals.next_positions(&mut two));
         assert_eq!(structurals.next_position(), None);
     }
 
