@@ -59,15 +59,18 @@ const EMPTY: u32 = u32::MAX;
 /// An open-addressing table from (component, operation, phase) bytes to ids: the lookup
 /// reads the three fields where they lie in the log, so a row costs no copy and no
 /// allocation (`HashMap` would need an owned or borrowed key of one type). Each field is
-/// summarised by two words that hold all of its bytes when it has at most 16 (operation and
-/// phase names nearly always do): those words are the hash's input and, with the lengths,
-/// the whole comparison; longer fields are also compared byte for byte. Part of the row
-/// parser whose speed `cargo bench -p analyzer` (benches/report_vs_anchors.rs) measures:
-/// `analyzer report --quiet --threads 1` on 1M rows in our format (callgrind) runs
-/// 2,559 M instructions with this lookup against 2,704 M when it hashed the first and last
-/// eight bytes of the operation and compared the bytes.
+/// summarised by three words that hold all of its bytes when it has at most 24 (operation
+/// and phase names nearly always do): those words are the hash's input and, with the
+/// lengths, the whole comparison; longer fields are also compared byte for byte. Part of the
+/// row parser whose speed `cargo bench -p analyzer` (benches/report_vs_anchors.rs)
+/// measures: `analyzer report --quiet --threads 1` on 1M lines in the original's format
+/// (two lookups per call; callgrind) ran 1,218 M instructions with this lookup against
+/// 1,451 M when it hashed the first and last eight bytes of the operation and compared the
+/// bytes.
 pub struct Interner {
+    /// Ids by the hash's top bits (`64 - shift` of them), open addressing.
     slots: Vec<u32>,
+    shift: u32,
     hashes: Vec<u64>,
     fingerprints: Vec<Fingerprint>,
     raw: Vec<[Box<[u8]>; 3]>,
@@ -78,6 +81,7 @@ impl Default for Interner {
     fn default() -> Self {
         Interner {
             slots: vec![EMPTY; 64],
+            shift: 64 - 6,
             hashes: Vec::new(),
             fingerprints: Vec::new(),
             raw: Vec::new(),
@@ -161,22 +165,20 @@ impl Fingerprint {
             == 0
     }
 
-    /// A cheap hash: the operation's first and last words, the phase's first, the
-    /// component's last, and the lengths. Keys that share those still land in different
+    /// A cheap hash of the operation's words, the phase's first, the component's first and
+    /// the lengths, folded and multiplied once: its high bits depend on all of them (the
+    /// table indexes with those). Keys that share the hashed words still land in different
     /// slots after probing; equality is always checked on every word.
     #[inline(always)]
     fn hash(&self) -> u64 {
-        let mut hasher = FxHasher::default();
-        hasher.write_u64(self.operation[0]);
-        hasher.write_u64(self.operation[1] ^ self.operation[2].rotate_left(29));
-        hasher.write_u64(self.lengths);
-        hasher.write_u64(self.phase[0] ^ self.component[0].rotate_left(17));
-        // A multiply only carries bits upwards and the table indexes with the low ones:
-        // finish with SplitMix64's mixer so every input bit reaches them.
-        let mut hash = hasher.finish();
-        hash = (hash ^ (hash >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        hash = (hash ^ (hash >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        hash ^ (hash >> 31)
+        let folded = self.operation[0]
+            ^ self.operation[1].rotate_left(21)
+            ^ self.operation[2].rotate_left(42)
+            ^ self.phase[0].rotate_left(7)
+            ^ self.component[0].rotate_left(35)
+            ^ self.lengths;
+        let hash = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        hash ^ (hash >> 29)
     }
 }
 
@@ -207,13 +209,14 @@ fn hash_key(component: &[u8], operation: &[u8], phase: &[u8]) -> u64 {
 }
 
 impl Interner {
-    /// The id of the key, and whether it is new.
-    #[inline]
+    /// The id of the key, and whether it is new. Kept out of the row loops it is called
+    /// from, whose code it would crowd.
+    #[inline(never)]
     pub fn intern(&mut self, component: &[u8], operation: &[u8], phase: &[u8]) -> (u32, bool) {
         let fingerprint = Fingerprint::of(component, operation, phase);
         let hash = fingerprint.hash();
         let mask = self.slots.len() - 1;
-        let mut slot = hash as usize & mask;
+        let mut slot = (hash >> self.shift) as usize;
         loop {
             let id = self.slots[slot];
             if id == EMPTY {
@@ -222,16 +225,23 @@ impl Interner {
             if self.hashes[id as usize] == hash
                 && self.fingerprints[id as usize].same(&fingerprint)
                 && (!Fingerprint::needs_bytes(component, operation, phase)
-                    || self.raw[id as usize]
-                        .iter()
-                        .zip([component, operation, phase])
-                        .all(|(known, bytes)| same(known, bytes)))
+                    || self.same_bytes(id, [component, operation, phase]))
             {
                 return (id, false);
             }
             slot = (slot + 1) & mask;
         }
         self.insert(slot, hash, fingerprint, [component, operation, phase])
+    }
+
+    /// The fields of key `id` are these bytes (for fields longer than their words).
+    #[cold]
+    #[inline(never)]
+    fn same_bytes(&self, id: u32, fields: [&[u8]; 3]) -> bool {
+        self.raw[id as usize]
+            .iter()
+            .zip(fields)
+            .all(|(known, bytes)| same(known, bytes))
     }
 
     #[cold]
@@ -261,9 +271,10 @@ impl Interner {
 
     fn grow(&mut self) {
         let mut slots = vec![EMPTY; self.slots.len() * 2];
+        self.shift -= 1;
         let mask = slots.len() - 1;
         for (id, &hash) in self.hashes.iter().enumerate() {
-            let mut slot = hash as usize & mask;
+            let mut slot = (hash >> self.shift) as usize;
             while slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
@@ -337,7 +348,7 @@ mod tests {
         ];
         let mut per_slot = [0usize; 64];
         for name in names {
-            per_slot[(hash_key(b"ppo_training", name.as_bytes(), b"training") & 63) as usize] += 1;
+            per_slot[(hash_key(b"ppo_training", name.as_bytes(), b"training") >> 58) as usize] += 1;
         }
         // 20 keys in 64 slots: no pile-up.
         assert!(per_slot.iter().all(|&keys| keys <= 3), "{per_slot:?}");

@@ -39,6 +39,7 @@ pub struct Text<'a> {
 
 impl<'a> Text<'a> {
     /// The field's text, collapsing `""` into `"` through `scratch` when needed.
+    #[inline(always)]
     pub fn bytes<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8]
     where
         'a: 's,
@@ -46,6 +47,11 @@ impl<'a> Text<'a> {
         if !self.escaped {
             return self.raw;
         }
+        self.unescaped(scratch)
+    }
+
+    #[cold]
+    fn unescaped<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
         scratch.clear();
         let mut previous_quote = false;
         for &byte in self.raw {
