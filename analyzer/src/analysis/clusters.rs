@@ -1,15 +1,9 @@
-//! Modes of an operation's durations: k-means (linfa) on log-durations of the bounded
-//! timeline sample (plus the first and slowest calls), then each slower mode is named by
-//! when it happened: warm-up (only at the start), periodic stalls (evenly spaced) or
-//! sporadic slow calls.
+//! Modes of an operation's durations: k-means (linfa's, as [`super::kmeans`] runs it) on
+//! log-durations of the bounded timeline sample (plus the first and slowest calls), then each
+//! slower mode is named by when it happened: warm-up (only at the start), periodic stalls
+//! (evenly spaced) or sporadic slow calls.
 
-use linfa::DatasetBase;
-use linfa::traits::{Fit, Predict};
-use linfa_clustering::KMeans;
-use ndarray::{Array1, Array2};
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256Plus;
-
+use super::kmeans;
 use crate::report::{Mode, ModeLabel, OperationModes};
 use crate::stats::sampler::TimedCall;
 
@@ -50,14 +44,7 @@ struct Cluster {
 }
 
 fn kmeans(log_durations: &[f64], k: usize) -> Option<Vec<Cluster>> {
-    let records = Array2::from_shape_vec((log_durations.len(), 1), log_durations.to_vec()).ok()?;
-    let dataset = DatasetBase::from(records.clone());
-    let rng = Xoshiro256Plus::seed_from_u64(42);
-    let model = KMeans::params_with_rng(k, rng)
-        .n_runs(2)
-        .fit(&dataset)
-        .ok()?;
-    let memberships: Array1<usize> = model.predict(&records);
+    let memberships = kmeans::cluster(log_durations, k, 2, 42)?;
     let mut clusters: Vec<Cluster> = (0..k)
         .map(|_| Cluster {
             members: Vec::new(),

@@ -9,7 +9,8 @@ impl TimeSet {
     /// The union of any intervals (overlapping, unsorted, empty ones ignored).
     pub fn union_of(mut intervals: Vec<(u64, u64)>) -> TimeSet {
         intervals.retain(|&(start, end)| end > start);
-        intervals.sort_unstable();
+        // By start alone: intervals that start together merge into one whatever their order.
+        intervals.sort_unstable_by_key(|&(start, _)| start);
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(intervals.len());
         for (start, end) in intervals {
             match merged.last_mut() {

@@ -10,6 +10,7 @@ pub mod components;
 pub mod cross_component;
 pub mod inputs;
 pub mod intervals;
+pub mod kmeans;
 pub mod live;
 pub mod recommendations;
 pub mod threads;

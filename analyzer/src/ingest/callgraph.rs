@@ -63,7 +63,13 @@ pub struct CallGraphSample {
     budget: usize,
     /// Every kept call.
     pub calls: Vec<CallRecord>,
+    /// The last block a recorded call fell in and whether it is kept: consecutive rows
+    /// nearly always share their block, so its hash is computed once per block.
+    last_block: (u64, bool),
 }
+
+/// No block: block indices are below 2^34.
+const NO_BLOCK: u64 = u64::MAX;
 
 /// SplitMix64's finaliser: block indices are sequential, so they need mixing before sampling.
 #[inline]
@@ -80,6 +86,7 @@ impl CallGraphSample {
             threshold: u64::MAX,
             budget: budget.max(2),
             calls: Vec::new(),
+            last_block: (NO_BLOCK, false),
         }
     }
 
@@ -88,14 +95,23 @@ impl CallGraphSample {
         mix(block) <= self.threshold
     }
 
-    #[inline]
+    #[cfg(test)]
     fn keeps(&self, call: &CallRecord) -> bool {
         call.block().is_none_or(|block| self.block_kept(block))
     }
 
     #[inline]
     pub fn record(&mut self, call: CallRecord) {
-        if self.keeps(&call) {
+        let kept = match call.block() {
+            None => true,
+            Some(block) if block == self.last_block.0 => self.last_block.1,
+            Some(block) => {
+                let kept = self.block_kept(block);
+                self.last_block = (block, kept);
+                kept
+            }
+        };
+        if kept {
             self.calls.push(call);
             if self.calls.len() > self.budget && self.threshold > 0 {
                 self.lower_threshold(self.threshold / 2);
@@ -105,6 +121,7 @@ impl CallGraphSample {
 
     fn lower_threshold(&mut self, threshold: u64) {
         self.threshold = self.threshold.min(threshold);
+        self.last_block = (NO_BLOCK, false);
         let threshold = self.threshold;
         self.calls
             .retain(|call| call.block().is_none_or(|block| mix(block) <= threshold));

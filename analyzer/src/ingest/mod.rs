@@ -4,6 +4,7 @@ pub mod callgraph;
 pub mod chunk;
 pub mod dataset;
 pub mod detect;
+pub mod digits;
 pub mod discover;
 pub mod interner;
 pub mod legacy;

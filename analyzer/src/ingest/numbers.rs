@@ -65,8 +65,7 @@ fn parse_eight_digits(bytes: [u8; 8]) -> Option<u64> {
 /// the fields' ranges (day against 31 only): a cheap test for every row, where converting
 /// the timestamp is only needed for the first and last call.
 pub fn is_plausible_timestamp(field: &[u8]) -> bool {
-    let standard = field.len() == 27 && standard_shape(field);
-    if !standard {
+    if !standard_shape(field) {
         return parse_timestamp_us(field).is_some();
     }
     let two = |at: usize| (field[at] - b'0') * 10 + (field[at + 1] - b'0');
@@ -81,6 +80,15 @@ pub fn is_plausible_timestamp(field: &[u8]) -> bool {
 /// digits checked with the same SWAR test as [`parse_eight_digits`].
 #[inline]
 fn standard_shape(field: &[u8]) -> bool {
+    field.len() == 27
+        && [0, 8, 16, 19]
+            .into_iter()
+            .all(|at| standard_word(field, at))
+}
+
+/// Bytes `at..at + 8` of a 27-byte field have the standard shape's separators and digits.
+#[inline]
+fn standard_word(field: &[u8], at: usize) -> bool {
     const PATTERN: &[u8; 27] = b"0000-00-00T00:00:00.000000Z";
     /// 0xFF where `PATTERN` has a separator, 0 where it has a digit.
     const LITERALS: [u8; 27] = {
@@ -92,19 +100,56 @@ fn standard_shape(field: &[u8]) -> bool {
         }
         mask
     };
-    let word = |bytes: &[u8], at: usize| {
-        u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
-    };
-    [0, 8, 16, 19].into_iter().all(|at| {
-        let value = word(field, at);
-        let literal = word(&LITERALS, at);
-        let digits = !literal;
-        let expected = word(PATTERN, at);
-        (value ^ expected) & literal == 0
-            && (value & digits & 0xF0F0_F0F0_F0F0_F0F0) == (0x3030_3030_3030_3030 & digits)
-            && (value.wrapping_add(0x0606_0606_0606_0606) & digits & 0xF0F0_F0F0_F0F0_F0F0)
-                == (0x3030_3030_3030_3030 & digits)
-    })
+    let value = word_at(field, at);
+    let literal = word_at(&LITERALS, at);
+    let digits = !literal;
+    let expected = word_at(PATTERN, at);
+    (value ^ expected) & literal == 0
+        && (value & digits & 0xF0F0_F0F0_F0F0_F0F0) == (0x3030_3030_3030_3030 & digits)
+        && (value.wrapping_add(0x0606_0606_0606_0606) & digits & 0xF0F0_F0F0_F0F0_F0F0)
+            == (0x3030_3030_3030_3030 & digits)
+}
+
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("eight bytes"))
+}
+
+/// [`is_plausible_timestamp`] for consecutive rows: remembers the date, hour, minute and
+/// second of the last standard-shaped timestamp found plausible, so that a row of the same
+/// second (nearly every row) only needs its fraction checked.
+#[derive(Clone, Debug, Default)]
+pub struct PlausibleTimestamps {
+    /// Bytes 0..8, 8..16 and 11..19 of that timestamp.
+    second: Option<[u64; 3]>,
+}
+
+impl PlausibleTimestamps {
+    #[inline(always)]
+    pub fn check(&mut self, field: &[u8]) -> bool {
+        // Same bytes 0..19 as a plausible standard timestamp: only 19..27 are left to check
+        // (the full check still accepts other shapes, such as seven decimals).
+        if field.len() == 27
+            && self.second == Some([word_at(field, 0), word_at(field, 8), word_at(field, 11)])
+            && standard_word(field, 19)
+        {
+            return true;
+        }
+        self.check_in_full(field)
+    }
+
+    #[cold]
+    fn check_in_full(&mut self, field: &[u8]) -> bool {
+        if field.len() != 27 {
+            return is_plausible_timestamp(field);
+        }
+        let second = [word_at(field, 0), word_at(field, 8), word_at(field, 11)];
+        let plausible = is_plausible_timestamp(field);
+        if plausible && standard_shape(field) {
+            self.second = Some(second);
+        }
+        plausible
+    }
 }
 
 /// Parses a millisecond decimal (`245.67`, `0.000042`, `-1.5`, `3`, `1e-05`) into nanoseconds.
@@ -230,30 +275,72 @@ pub fn parse_timestamp_us(field: &[u8]) -> Option<i64> {
 /// consecutive rows) by parsing only seconds and fraction.
 #[derive(Clone, Debug, Default)]
 pub struct TimestampCache {
-    /// `YYYY-MM-DDTHH:MM:` of the last full parse.
-    prefix: [u8; 17],
+    /// `YYYY-MM-DDTHH:MM:` of the last full parse, as bytes 0..8 and 9..17 (two words
+    /// compare without a call into memcmp).
+    prefix: [u64; 2],
     /// That minute's start, in microseconds since the epoch.
     minute_us: i64,
     valid: bool,
 }
 
 impl TimestampCache {
+    #[inline]
     pub fn parse(&mut self, field: &[u8]) -> Option<i64> {
         if self.valid
             && field.len() >= 19
-            && field[..17] == self.prefix
-            && let Some(within) = seconds_in_minute_us(&field[17..])
+            && minute_words(field) == self.prefix
+            && let Some(within) =
+                six_decimal_seconds_us(field).or_else(|| seconds_in_minute_us(&field[17..]))
         {
             return Some(self.minute_us + within);
         }
+        self.parse_in_full(field)
+    }
+
+    #[cold]
+    fn parse_in_full(&mut self, field: &[u8]) -> Option<i64> {
         let value = parse_timestamp_us(field)?;
         if let Some(within) = seconds_in_minute_us(&field[17..]) {
-            self.prefix.copy_from_slice(&field[..17]);
+            self.prefix = minute_words(field);
             self.minute_us = value - within;
             self.valid = true;
         }
         Some(value)
     }
+}
+
+/// Bytes 0..8 and 9..17 of a timestamp of at least 17 bytes.
+#[inline(always)]
+fn minute_words(field: &[u8]) -> [u64; 2] {
+    [word_at(field, 0), word_at(field, 9)]
+}
+
+/// [`seconds_in_minute_us`] of the shape the original's writer always uses,
+/// `...:SS.ffffff` then nothing or `Z`: the eight bytes from the seconds' second digit read
+/// as one number with the dot as a zero (SWAR). `None` for any other shape.
+#[inline(always)]
+fn six_decimal_seconds_us(field: &[u8]) -> Option<i64> {
+    let ends_right = match field.len() {
+        26 => true,
+        27 => field[26] == b'Z',
+        _ => false,
+    };
+    if !ends_right || field[19] != b'.' {
+        return None;
+    }
+    // "S.ffffff" with the dot (byte 1) made a '0': S * 10^7 + ffffff.
+    let word = word_at(field, 18) & !0xFF00 | u64::from(b'0') << 8;
+    let spelled = parse_eight_digits(word.to_le_bytes())?;
+    let tens = field[17].wrapping_sub(b'0');
+    if tens > 9 {
+        return None;
+    }
+    let units = spelled / 10_000_000;
+    let seconds = u64::from(tens) * 10 + units;
+    if seconds > 60 {
+        return None;
+    }
+    Some((seconds * 1_000_000 + spelled - units * 10_000_000) as i64)
 }
 
 /// `SS[.fraction][Z]` as microseconds; `None` for anything else (zones take the full path).
@@ -411,6 +498,34 @@ mod tests {
     }
 
     #[test]
+    fn the_timestamp_check_of_consecutive_rows_agrees_with_the_full_check() {
+        let mut timestamps = PlausibleTimestamps::default();
+        for text in [
+            &b"2026-11-25T03:15:32.123456Z"[..],
+            b"2026-11-25T03:15:32.999999Z",
+            b"2026-11-25T03:15:32.12345xZ",
+            b"2026-11-25T03:15:32.123456X",
+            b"2026-11-25T03:15:32,123456Z",
+            b"2026-11-25T03:15:33.000000Z",
+            b"2026-13-25T03:15:33.000000Z",
+            b"2026-11-25T03:15:33.000001Z",
+            b"2026-11-25T03:15:33Z",
+            b"2026-11-25T03:15:33.000002Z",
+            b"2026-11-25T03:15:33.0000021",
+            b"2026-11-25 03:15:33.000002Z",
+            b"2026-11-25T03:15:61.000002Z",
+            b"2026-11-25T03:15:33.000003Z",
+        ] {
+            assert_eq!(
+                timestamps.check(text),
+                is_plausible_timestamp(text),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
     fn milliseconds_become_exact_nanoseconds() {
         assert_eq!(parse_ms_as_ns(b"0.412345"), Some(412_345));
         assert_eq!(parse_ms_as_ns(b"245.67"), Some(245_670_000));
@@ -535,6 +650,26 @@ mod tests {
             b"2024-01-15T10:31:02.5Q",
         ] {
             assert_eq!(cache.parse(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    proptest::proptest! {
+        /// The seconds of the original's shape, read a word at a time, agree with the
+        /// general reading on any bytes in those places.
+        #[test]
+        fn six_decimal_seconds_agree_with_the_general_reading(
+            seconds in proptest::collection::vec(proptest::prop_oneof![
+                8 => b'0'..=b'9', 1 => proptest::strategy::Just(b'.'),
+                1 => proptest::strategy::Just(b'Z'), 1 => proptest::num::u8::ANY], 2..12),
+        ) {
+            let mut field = b"2024-01-15T10:30:".to_vec();
+            field.extend_from_slice(&seconds);
+            if let Some(fast) = six_decimal_seconds_us(&field) {
+                proptest::prop_assert_eq!(Some(fast), seconds_in_minute_us(&field[17..]));
+            }
+            let mut cache = TimestampCache::default();
+            cache.parse(b"2024-01-15T10:30:00.000000");
+            proptest::prop_assert_eq!(cache.parse(&field), parse_timestamp_us(&field));
         }
     }
 

@@ -12,7 +12,8 @@ use super::callgraph::CallRecord;
 use super::chunk::{
     ChunkContext, ChunkOutput, RowFault, RowFormat, RowRead, RowReader, next_line, walk_rows,
 };
-use super::numbers::{is_plausible_timestamp, parse_ms_as_ns, parse_timestamp_us, parse_u64};
+use super::digits::{parse_ms_as_ns_at, parse_u64_at};
+use super::numbers::{PlausibleTimestamps, parse_timestamp_us};
 use super::problems::{ProblemKind, excerpt};
 use super::scan::Structurals;
 use super::source::LogSource;
@@ -38,6 +39,7 @@ pub struct Text<'a> {
 
 impl<'a> Text<'a> {
     /// The field's text, collapsing `""` into `"` through `scratch` when needed.
+    #[inline(always)]
     pub fn bytes<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8]
     where
         'a: 's,
@@ -45,6 +47,11 @@ impl<'a> Text<'a> {
         if !self.escaped {
             return self.raw;
         }
+        self.unescaped(scratch)
+    }
+
+    #[cold]
+    fn unescaped<'s>(&self, scratch: &'s mut Vec<u8>) -> &'s [u8] {
         scratch.clear();
         let mut previous_quote = false;
         for &byte in self.raw {
@@ -61,7 +68,7 @@ impl<'a> Text<'a> {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OurRow<'a> {
-    /// Checked for shape; converted only where needed (see [`is_plausible_timestamp`]).
+    /// Checked for shape; converted only where needed (see [`super::numbers::is_plausible_timestamp`]).
     pub timestamp: &'a [u8],
     pub operation: Text<'a>,
     pub phase: Text<'a>,
@@ -138,9 +145,13 @@ pub struct RowParser<'a> {
     scan: Structurals<'a>,
     /// Reused for every row rather than initialised per row.
     fields: [Field; FIELDS],
+    /// The plain row's twelve field ends (a comma, the last a line end) and its start.
+    ends: [usize; FIELDS],
+    row_start: usize,
     /// A row ran into the end of the buffer: read through a window of a file, it may go on
     /// past it.
     touched_end: bool,
+    timestamps: PlausibleTimestamps,
 }
 
 impl<'a> RowParser<'a> {
@@ -149,7 +160,10 @@ impl<'a> RowParser<'a> {
             buf,
             scan: Structurals::new(buf, position),
             fields: [Field::default(); FIELDS],
+            ends: [0; FIELDS],
+            row_start: 0,
             touched_end: false,
+            timestamps: PlausibleTimestamps::default(),
         }
     }
 
@@ -165,7 +179,39 @@ impl<'a> RowParser<'a> {
 
     /// Parses the row at `row_start`: the row, where the next row starts, and the line breaks
     /// inside quoted fields. The scanner must not have passed `row_start`.
+    #[inline(always)]
     pub fn parse_row(&mut self, row_start: usize) -> Result<(OurRow<'a>, usize, u64), Fault> {
+        if self.split_plain_row(row_start) {
+            let next = self.ends[FIELDS - 1] + 1;
+            return Ok((self.convert_plain()?, next, 0));
+        }
+        self.parse_row_in_general(row_start)
+    }
+
+    /// The plain row cut by [`Self::split_plain_row`], converted.
+    #[inline(always)]
+    fn convert_plain(&mut self) -> Result<OurRow<'a>, Fault> {
+        let (ends, row_start) = (self.ends, self.row_start);
+        let field = |index: usize| Field {
+            start: if index == 0 {
+                row_start
+            } else {
+                ends[index - 1] + 1
+            },
+            end: ends[index],
+            escaped: false,
+        };
+        convert(self.buf, field, &mut self.timestamps)
+    }
+
+    /// [`Self::parse_row`] for any row (quoted fields, a wrong field count, the end of the
+    /// buffer), from its start.
+    #[inline(never)]
+    fn parse_row_in_general(
+        &mut self,
+        row_start: usize,
+    ) -> Result<(OurRow<'a>, usize, u64), Fault> {
+        self.scan.seek(row_start);
         let mut count = 0;
         let mut field_start = row_start;
         let mut inner_newlines = 0;
@@ -214,8 +260,27 @@ impl<'a> RowParser<'a> {
                     (0, 0),
                 ));
             }
-            return Ok((convert(self.buf, &self.fields)?, next, inner_newlines));
+            let fields = self.fields;
+            return Ok((
+                convert(self.buf, |index| fields[index], &mut self.timestamps)?,
+                next,
+                inner_newlines,
+            ));
         }
+    }
+
+    /// The common row: twelve unquoted fields, then a line end. Notes where its fields end
+    /// and returns true; returns false at anything else (a quote, fewer or more fields, the
+    /// end of the buffer), for the general path to read the row again from its start.
+    #[inline(always)]
+    fn split_plain_row(&mut self, row_start: usize) -> bool {
+        self.row_start = row_start;
+        if !self.scan.next_positions(&mut self.ends) {
+            return false;
+        }
+        let [commas @ .., line_end] = &self.ends;
+        commas.iter().all(|&at| self.buf.get(at) == Some(&b','))
+            && self.buf.get(*line_end) == Some(&b'\n')
     }
 
     fn quoted_field(
@@ -329,103 +394,127 @@ fn looks_like_complete_row(buf: &[u8], line_start: usize) -> bool {
         start += piece.len() + 1;
         count += 1;
     }
-    count == FIELDS && convert(buf, &fields).is_ok()
+    count == FIELDS
+        && convert(
+            buf,
+            |index| fields[index],
+            &mut PlausibleTimestamps::default(),
+        )
+        .is_ok()
 }
 
-fn convert<'a>(buf: &'a [u8], fields: &[Field; FIELDS]) -> Result<OurRow<'a>, Fault> {
-    let raw = |index: usize| &buf[fields[index].start..fields[index].end];
-    let span = |index: usize| (fields[index].start, fields[index].end);
-    let text = |index: usize| Text {
-        raw: raw(index),
-        escaped: fields[index].escaped,
+#[inline(always)]
+fn convert<'a>(
+    buf: &'a [u8],
+    field: impl Fn(usize) -> Field,
+    timestamps: &mut PlausibleTimestamps,
+) -> Result<OurRow<'a>, Fault> {
+    // Plain functions, not closures: every step of the common row must inline into the walk.
+    #[inline(always)]
+    fn bad(kind: ProblemKind, what: FaultText, field: Field) -> Fault {
+        Fault::new(kind, what, (field.start, field.end))
+    }
+    #[inline(always)]
+    fn number(buf: &[u8], field: Field, column: &'static str) -> Result<u64, Fault> {
+        match parse_u64_at(buf, (field.start, field.end)) {
+            Some(value) => Ok(value),
+            None => Err(bad(
+                ProblemKind::BadNumber,
+                FaultText::Number(column),
+                field,
+            )),
+        }
+    }
+    let [
+        timestamp,
+        operation,
+        phase,
+        duration,
+        details,
+        component,
+        thread,
+        call_id,
+        parent_id,
+        self_ms,
+        start_ns,
+        status,
+    ] = std::array::from_fn(field);
+    let text = |field: Field| Text {
+        raw: &buf[field.start..field.end],
+        escaped: field.escaped,
     };
-    let timestamp = raw(0);
-    if !is_plausible_timestamp(timestamp) {
-        return Err(Fault::new(
+    let timestamp_raw = &buf[timestamp.start..timestamp.end];
+    if !timestamps.check(timestamp_raw) {
+        return Err(bad(
             ProblemKind::BadTimestamp,
             FaultText::Timestamp,
-            span(0),
+            timestamp,
         ));
     }
-    if raw(1).is_empty() {
-        return Err(Fault::new(
+    if operation.start == operation.end {
+        return Err(bad(
             ProblemKind::EmptyOperation,
             FaultText::EmptyOperation,
-            span(1),
+            operation,
         ));
     }
-    let duration_ns = match parse_ms_as_ns(raw(3)) {
+    let duration_ns = match parse_ms_as_ns_at(buf, (duration.start, duration.end)) {
         None => {
-            return Err(Fault::new(
-                ProblemKind::BadDuration,
-                FaultText::Duration,
-                span(3),
-            ));
+            return Err(bad(ProblemKind::BadDuration, FaultText::Duration, duration));
         }
         Some(ns) if ns < 0 => {
-            return Err(Fault::new(
+            return Err(bad(
                 ProblemKind::NegativeDuration,
                 FaultText::NegativeDuration,
-                span(3),
+                duration,
             ));
         }
         Some(ns) => ns as u64,
     };
-    let number = |index: usize, column: &'static str| -> Result<u64, Fault> {
-        parse_u64(raw(index)).ok_or(Fault::new(
+    let Ok(thread_id) = u32::try_from(number(buf, thread, "thread")?) else {
+        return Err(bad(
             ProblemKind::BadNumber,
-            FaultText::Number(column),
-            span(index),
-        ))
-    };
-    let thread = number(6, "thread")?;
-    let thread = u32::try_from(thread)
-        .map_err(|_| Fault::new(ProblemKind::BadNumber, FaultText::Number("thread"), span(6)))?;
-    let call_id = number(7, "call_id")?;
-    if call_id == 0 {
-        return Err(Fault::new(
-            ProblemKind::BadNumber,
-            FaultText::CallIdZero,
-            span(7),
+            FaultText::Number("thread"),
+            thread,
         ));
+    };
+    let call = number(buf, call_id, "call_id")?;
+    if call == 0 {
+        return Err(bad(ProblemKind::BadNumber, FaultText::CallIdZero, call_id));
     }
-    let parent_id = if raw(8).is_empty() {
+    let parent = if parent_id.start == parent_id.end {
         0
     } else {
-        number(8, "parent_id")?
+        number(buf, parent_id, "parent_id")?
     };
-    let self_ns = parse_ms_as_ns(raw(9)).ok_or(Fault::new(
-        ProblemKind::BadNumber,
-        FaultText::Number("self_ms"),
-        span(9),
-    ))?;
-    let start_ns = number(10, "start_ns")?;
-    let status_raw = raw(11);
+    let Some(self_ns) = parse_ms_as_ns_at(buf, (self_ms.start, self_ms.end)) else {
+        return Err(bad(
+            ProblemKind::BadNumber,
+            FaultText::Number("self_ms"),
+            self_ms,
+        ));
+    };
+    let start = number(buf, start_ns, "start_ns")?;
+    let status_raw = &buf[status.start..status.end];
     let status_text = status_raw.strip_suffix(b"\r").unwrap_or(status_raw);
     let status = match (status_text.len(), status_text.first()) {
         (2, Some(b'o')) if status_text == b"ok" => Status::Ok,
         (8, Some(b'p')) if status_text == b"panicked" => Status::Panicked,
         (9, Some(b'c')) if status_text == b"cancelled" => Status::Cancelled,
-        _ => {
-            return Err(Fault::new(
-                ProblemKind::BadStatus,
-                FaultText::Status,
-                span(11),
-            ));
-        }
+        _ => return Err(bad(ProblemKind::BadStatus, FaultText::Status, status)),
     };
     Ok(OurRow {
-        timestamp,
-        operation: text(1),
-        phase: text(2),
-        details: text(4),
-        component: text(5),
+        timestamp: timestamp_raw,
+        operation: text(operation),
+        phase: text(phase),
+        details: text(details),
+        component: text(component),
         duration_ns,
-        thread,
-        call_id,
-        parent_id,
+        thread: thread_id,
+        call_id: call,
+        parent_id: parent,
         self_ns,
-        start_ns,
+        start_ns: start,
         status,
     })
 }
@@ -503,7 +592,22 @@ impl RowReader for OurReader<'_> {
 
     #[inline(always)]
     fn read_row(&mut self, out: &mut ChunkOutput, position: usize, _line: u64) -> RowRead<Fault> {
-        let parsed = self.parser.parse_row(position);
+        // The common row is converted and recorded where it lies, never moved as a whole.
+        if self.parser.split_plain_row(position) {
+            let next = self.parser.ends[FIELDS - 1] + 1;
+            return match self.parser.convert_plain() {
+                Ok(row) => {
+                    record_row(out, &row, self.context, self.scratch);
+                    self.extent.note(&row);
+                    RowRead::Row {
+                        next,
+                        inner_newlines: 0,
+                    }
+                }
+                Err(fault) => RowRead::Fault(fault),
+            };
+        }
+        let parsed = self.parser.parse_row_in_general(position);
         if !self.at_eof && self.parser.touched_end() {
             return RowRead::More;
         }
@@ -582,6 +686,7 @@ impl KeptExtent {
     }
 }
 
+#[inline(always)]
 fn record_row(
     out: &mut ChunkOutput,
     row: &OurRow,
@@ -803,6 +908,34 @@ mod tests {
             text.as_bytes(),
             text.len() - ROW.len()
         ));
+    }
+
+    proptest::proptest! {
+        /// The common row's path (twelve unquoted fields) reads every row, mutated or not,
+        /// as the general path does.
+        #[test]
+        fn the_plain_row_path_agrees_with_the_general_one(
+            edits in proptest::collection::vec(
+                (0usize..140, proptest::prop_oneof![
+                    proptest::strategy::Just(b','), proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'\n'), proptest::strategy::Just(b'\r'),
+                    proptest::strategy::Just(b'-'), proptest::strategy::Just(b'.'),
+                    b'0'..=b'9', b'a'..=b'z']),
+                0..4),
+            cut in 0usize..150,
+        ) {
+            let mut text = format!("{ROW}{ROW}").into_bytes();
+            for (at, byte) in edits {
+                if at < text.len() {
+                    text[at] = byte;
+                }
+            }
+            text.truncate(cut.max(1).min(text.len()));
+            let mut fast = RowParser::new(&text, 0);
+            let mut general = RowParser::new(&text, 0);
+            proptest::prop_assert_eq!(fast.parse_row(0), general.parse_row_in_general(0));
+            proptest::prop_assert_eq!(fast.touched_end(), general.touched_end());
+        }
     }
 
     #[test]

@@ -12,21 +12,33 @@ pub struct TimedCall {
 /// How many first and slowest calls are kept beside the strided sample.
 pub const EXTREMES_KEPT: usize = 32;
 
-/// The calls with the lowest rank seen so far, at most [`EXTREMES_KEPT`] of them.
+/// The calls with the lowest rank seen so far, at most [`EXTREMES_KEPT`] of them. `SLOWEST`
+/// ranks by duration, longest first; otherwise by start, earliest first. A const parameter
+/// rather than a function pointer: every call is offered, and the test must inline.
 #[derive(Clone, Debug)]
-struct Extremes {
-    rank: fn(&TimedCall) -> i128,
+struct Extremes<const SLOWEST: bool> {
     calls: Vec<TimedCall>,
     /// Index of the kept call with the highest rank, the one a better call replaces.
     worst: usize,
+    /// Its rank, once [`EXTREMES_KEPT`] calls are kept (before, every call is kept).
+    worst_rank: i128,
 }
 
-impl Extremes {
-    fn new(rank: fn(&TimedCall) -> i128) -> Self {
+impl<const SLOWEST: bool> Extremes<SLOWEST> {
+    fn new() -> Self {
         Extremes {
-            rank,
             calls: Vec::new(),
             worst: 0,
+            worst_rank: i128::MAX,
+        }
+    }
+
+    #[inline(always)]
+    fn rank(call: &TimedCall) -> i128 {
+        if SLOWEST {
+            -i128::from(call.duration_ns)
+        } else {
+            i128::from(call.start_ns)
         }
     }
 
@@ -35,26 +47,20 @@ impl Extremes {
         if self.calls.len() < EXTREMES_KEPT {
             self.calls.push(call);
             self.find_worst();
-        } else if (self.rank)(&call) < (self.rank)(&self.calls[self.worst]) {
+        } else if Self::rank(&call) < self.worst_rank {
             self.calls[self.worst] = call;
             self.find_worst();
         }
     }
 
     fn find_worst(&mut self) {
-        let rank = self.rank;
         self.worst = (0..self.calls.len())
-            .max_by_key(|&index| rank(&self.calls[index]))
+            .max_by_key(|&index| Self::rank(&self.calls[index]))
             .unwrap_or(0);
+        if self.calls.len() == EXTREMES_KEPT {
+            self.worst_rank = Self::rank(&self.calls[self.worst]);
+        }
     }
-}
-
-fn earliest_first(call: &TimedCall) -> i128 {
-    i128::from(call.start_ns)
-}
-
-fn slowest_first(call: &TimedCall) -> i128 {
-    -i128::from(call.duration_ns)
 }
 
 #[derive(Clone, Debug)]
@@ -65,8 +71,8 @@ pub struct TimelineSampler {
     /// Calls to skip before the next sample (a countdown: no division per call).
     until_next: u64,
     strided: Vec<TimedCall>,
-    first: Extremes,
-    slowest: Extremes,
+    first: Extremes<false>,
+    slowest: Extremes<true>,
 }
 
 impl TimelineSampler {
@@ -77,8 +83,8 @@ impl TimelineSampler {
             seen: 0,
             until_next: 0,
             strided: Vec::new(),
-            first: Extremes::new(earliest_first),
-            slowest: Extremes::new(slowest_first),
+            first: Extremes::new(),
+            slowest: Extremes::new(),
         }
     }
 
