@@ -6,8 +6,6 @@
 //! of any value in it. Durations of 2^48 ns (78 hours) and more share the last bucket; the exact
 //! min and max kept beside the histogram bound what it reports.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 const SUB_BITS: u32 = 6;
 const SUB_BUCKETS: usize = 1 << SUB_BITS;
 const MAX_EXPONENT: u32 = 48;
@@ -16,7 +14,7 @@ pub(crate) const BUCKETS: usize = (MAX_EXPONENT - SUB_BITS + 1) as usize * SUB_B
 /// The largest relative error of a reported percentile: half a bucket over its lower bound.
 pub const RELATIVE_ERROR: f64 = 1.0 / (2 * SUB_BUCKETS) as f64;
 
-/// The bucket of `ns`, without a branch (it runs on every call in summary mode).
+/// The bucket of `ns`, without a branch (the writer runs it on every record it folds).
 ///
 /// A value from 64 on, with its highest bit at `exponent`, is in row `exponent - 5`, at the
 /// column given by its next 6 bits: bucket `(exponent - 5) * 64 + ((ns >> shift) - 64)` with
@@ -67,12 +65,6 @@ impl Histogram {
         }
     }
 
-    pub(crate) fn merge_atomic(&mut self, other: &AtomicHistogram) {
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *mine += theirs.load(Ordering::Relaxed);
-        }
-    }
-
     /// Nearest-rank percentile (`q` in 0..=1) of `count` recorded values, clamped to the exact
     /// extremes so that p0 and p100 are exact.
     pub(crate) fn percentile(&self, q: f64, count: u64, min: u64, max: u64) -> Option<u64> {
@@ -88,34 +80,6 @@ impl Histogram {
             }
         }
         Some(max)
-    }
-}
-
-/// Counts per bucket written by one thread and read by the writer while it runs: the single
-/// writer makes a relaxed load-add-store exact, and costs what a plain increment costs. Held
-/// inline (in the heap-allocated `AtomicStats`), so a call reaches its bucket without a load.
-pub(crate) struct AtomicHistogram {
-    counts: [AtomicU64; BUCKETS],
-}
-
-impl AtomicHistogram {
-    #[cfg(test)]
-    pub(crate) fn new() -> AtomicHistogram {
-        AtomicHistogram {
-            counts: [const { AtomicU64::new(0) }; BUCKETS],
-        }
-    }
-
-    /// Only the owning thread may call this.
-    #[inline(always)]
-    pub(crate) fn record(&self, ns: u64) {
-        let bucket = bucket_of(ns);
-        debug_assert!(bucket < BUCKETS);
-        // SAFETY: `bucket_of` is below BUCKETS for every value: it works on at most 2^48 - 1,
-        // so `shift` is at most 47 - 6 = 41 and `ns >> shift` below 128, and the bucket at most
-        // 41 * 64 + 127 = BUCKETS - 1.
-        let slot = unsafe { self.counts.get_unchecked(bucket) };
-        slot.store(slot.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 }
 
@@ -224,24 +188,6 @@ mod tests {
             histogram.percentile(1.0, values.len() as u64, min, max),
             Some(max)
         );
-    }
-
-    #[test]
-    fn atomic_and_plain_histograms_merge_to_the_same_counts() {
-        let atomic = Box::new(AtomicHistogram::new());
-        let mut plain = Histogram::new();
-        for v in [1, 63, 64, 1_000, 1_000_000, 1 << 50] {
-            atomic.record(v);
-            plain.record(v);
-        }
-        let mut merged = Histogram::new();
-        merged.merge_atomic(&atomic);
-        assert_eq!(merged.counts, plain.counts);
-        assert_eq!(histogram_total(&merged), 6);
-    }
-
-    fn histogram_total(h: &Histogram) -> u64 {
-        h.counts.iter().sum()
     }
 
     #[test]

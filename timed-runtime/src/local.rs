@@ -3,7 +3,7 @@
 //!
 //! Nothing here locks, allocates or does I/O in steady state: a thread joins the live session
 //! once (its first recorded call), then every call is a push and a pop on preallocated stacks
-//! plus either a ring push (full) or a few single-writer counter updates (summary).
+//! plus a ring push (the writer turns records into rows in full mode, statistics in both).
 //!
 //! # Coming back in
 //!
@@ -13,7 +13,7 @@
 //! - the steady-state paths hold the reference only across code that cannot come back: no
 //!   allocation, no deallocation, no user code (a detail is converted before it gets here);
 //! - the paths that allocate or free (joining a session, growing a stack, dropping details that
-//!   will not be recorded, a site's first statistics, waiting for ring space) mark the state
+//!   will not be recorded, waiting for ring space) mark the state
 //!   `BUSY` first, since a `#[global_allocator]` may itself call timed functions;
 //! - every entry point reads the thread's `generation`, a `Cell` beside the `UnsafeCell`,
 //!   before taking the reference, and leaves the state alone when it is `BUSY`: a call made
@@ -316,8 +316,8 @@ fn close(site: &'static Site, opened: Opened, end: u64) {
     // SAFETY: the thread's generation is a session's, not BUSY. The fast paths below neither
     // allocate nor free; `close_any` takes the state again (this reference is not used after).
     let state = unsafe { local.state() };
-    // Everything a fast path needs is checked before the frame is popped: no details, and room
-    // in the record ring (full) or the site's statistics (summary). Otherwise `close_any`.
+    // Everything the fast path needs is checked before the frame is popped: no details, and room
+    // in the record ring. Otherwise `close_any`.
     let Some(frame) = state.frames.last() else {
         return;
     };
@@ -337,22 +337,12 @@ fn close(site: &'static Site, opened: Opened, end: u64) {
         if head % (RECORD_RING_CAPACITY / 4) == 0 {
             state.sink.wake_writer();
         }
-    } else if !state.sink.counted.is_null() {
-        // SAFETY: not null, so it points into `state.sink.thread` (see `Sink::joined`).
-        let thread = unsafe { &*state.sink.counted };
-        let Some(stats) = thread.own_table(site.table_index()) else {
-            return close_any(local, site, end, Status::Ok);
-        };
-        if let Some((closed, _, _)) = pop_frame(state, end) {
-            stats.record(closed.duration_ns, closed.self_ns(), Status::Ok);
-        }
     } else {
         pop_frame(state, end);
     }
 }
 
-/// `close` on every path: with details, when the ring is full, on a site's first call on this
-/// thread, while unwinding (`status`).
+/// `close` on every path: with details, when the ring is full, while unwinding (`status`).
 #[cold]
 #[inline(never)]
 fn close_any(local: &Local, site: &'static Site, end: u64, status: Status) {
@@ -864,19 +854,17 @@ impl State {
     }
 }
 
-/// Where a finished call goes: this thread's rings (full) or statistics (summary).
+/// Where a finished call goes: this thread's rings.
 struct Sink {
-    /// Full mode: the producer of the thread's record ring, owned by `thread`; connected to no
-    /// ring otherwise. It holds all a push needs, so the hot path loads nothing else.
+    /// The producer of the thread's record ring, owned by `thread` (full and summary modes);
+    /// connected to no ring otherwise. It holds all a push needs, so the hot path loads nothing
+    /// else.
     records: Producer<Record>,
-    /// Summary mode: the thread's shared state, whose statistics slots the calls update; null
-    /// otherwise.
-    counted: *const ThreadShared,
     /// A panicked call was recorded: the thread's exit must not race the writer.
     panicked: bool,
     mode: u64,
     session: Option<Arc<SessionShared>>,
-    /// Keeps the rings and `counted` alive: the producers and `counted` point into it.
+    /// Keeps the rings alive: the producers point into them.
     thread: Option<Arc<ThreadShared>>,
     details: Producer<Detail>,
 }
@@ -885,7 +873,6 @@ impl Sink {
     /// A thread's sink before it joins a session.
     const EMPTY: Sink = Sink {
         records: Producer::none(),
-        counted: std::ptr::null(),
         panicked: false,
         mode: OFF,
         session: None,
@@ -901,7 +888,7 @@ impl Sink {
             // lives (they are replaced together, on joining a session), and a `ThreadShared`'s
             // fields are never replaced; this thread, whose sink this is, is the only one that
             // pushes to it.
-            Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
+            Some(ring) if mode == FULL || mode == SUMMARY => unsafe { Producer::new(ring) },
             _ => Producer::none(),
         };
         let details = match &thread.details {
@@ -909,15 +896,8 @@ impl Sink {
             Some(ring) if mode == FULL => unsafe { Producer::new(ring) },
             _ => Producer::none(),
         };
-        // Stays valid while this sink lives: it holds the `Arc` it points into.
-        let counted = if mode == SUMMARY {
-            Arc::as_ptr(&thread)
-        } else {
-            std::ptr::null()
-        };
         Sink {
             records,
-            counted,
             panicked: false,
             mode,
             session: Some(session),
@@ -931,8 +911,6 @@ impl Sink {
     fn store(&mut self, generation: &Cell<u64>, record: Record) {
         if self.records.is_connected() {
             self.publish(generation, record);
-        } else if !self.counted.is_null() {
-            self.count(generation, record);
         }
     }
 
@@ -944,35 +922,14 @@ impl Sink {
         record: Record,
         details: impl Iterator<Item = Detail>,
     ) {
-        if self.records.is_connected() {
+        if self.details.is_connected() {
             self.publish_with_details(generation, record, details);
-        } else if !self.counted.is_null() {
-            self.count(generation, record);
+        } else {
+            self.store(generation, record);
         }
     }
 
-    /// Summary mode (`counted` is not null).
-    #[inline(always)]
-    fn count(&mut self, generation: &Cell<u64>, record: Record) {
-        // SAFETY: not null, so it points into `self.thread` (see `joined`), alive while `self`.
-        let thread = unsafe { &*self.counted };
-        // An unindexed site has no table: not counted.
-        let site = record.site.table_index();
-        let stats = match thread.own_table(site) {
-            Some(stats) => stats,
-            None => {
-                // The site's first call on this thread allocates its statistics.
-                let _busy = Busy::mark(generation);
-                match thread.insert_table(site) {
-                    Some(stats) => stats,
-                    None => return,
-                }
-            }
-        };
-        stats.record(record.duration_ns, record.self_ns, record.status);
-    }
-
-    /// Full mode (`records` is connected), waiting for room if need be.
+    /// `records` is connected: waits for room if need be.
     #[inline(always)]
     fn publish(&mut self, generation: &Cell<u64>, record: Record) {
         if record.status == Status::Panicked {

@@ -210,7 +210,12 @@ fn start(config: Config) -> Result<Session, Error> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     #[allow(unused_mut)]
-    let mut writer = Writer::new(outputs, output_opener(&config), Epoch::now());
+    let mut writer = Writer::new(
+        outputs,
+        output_opener(&config),
+        Epoch::now(),
+        config.mode == Mode::Full,
+    );
     #[cfg(feature = "otlp")]
     if let Some(otlp) = config.otlp_settings()?
         && config.mode == Mode::Full

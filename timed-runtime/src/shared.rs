@@ -212,8 +212,7 @@ impl SessionShared {
         facts.write(metadata, ending.as_ref(), &files)
     }
 
-    /// Adds the calling thread to the session: its rings or statistics tables, which the writer
-    /// drains from now on.
+    /// Adds the calling thread to the session: its rings, which the writer drains from now on.
     pub(crate) fn register_thread(&self) -> Arc<ThreadShared> {
         let index = self.next_thread_index.fetch_add(1, Ordering::Relaxed);
         let name = std::thread::current().name().map(str::to_owned);
@@ -268,7 +267,7 @@ impl SessionShared {
     fn write_summaries(&self, writer: &mut Writer, ended: bool) -> Result<(), Error> {
         let sites = site_table();
         writer.cover(&sites);
-        let stats = writer.merged_stats(&self.threads(), sites.len());
+        let stats = writer.stats(sites.len());
         let metadata = self.metadata();
         let facts = SessionFacts {
             mode: self.mode,
@@ -298,7 +297,7 @@ impl SessionShared {
             // A failed write is counted in its output and reported by the next flush.
             let _ = self.flush_locked(&mut writer, false);
         }
-        writer.merged_stats(&self.threads(), site_count())
+        writer.stats(site_count())
     }
 
     pub(crate) fn flush(&self) -> Result<(), Error> {

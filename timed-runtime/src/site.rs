@@ -84,13 +84,6 @@ impl Site {
         let index = self.index.load(Ordering::Relaxed);
         (index != UNINDEXED).then_some(index as usize)
     }
-
-    /// The index, or for a site without one a number past every table (`MAX_SITES` and
-    /// more): one comparison fewer for tables that check their bounds anyway.
-    #[inline(always)]
-    pub(crate) fn table_index(&self) -> usize {
-        self.index.load(Ordering::Relaxed) as usize
-    }
 }
 
 /// What `#[timed]` submits to `inventory`: a pointer to the site's static.
@@ -99,9 +92,8 @@ pub struct SiteRegistration(pub &'static Site);
 
 inventory::collect!(SiteRegistration);
 
-/// At most this many sites per process, linked-in and created at run time together: per-thread
-/// statistics tables are sized for it (in blocks allocated on first use), and a program that
-/// keeps inventing span names or phases cannot grow the runtime's memory without bound.
+/// At most this many sites per process, linked-in and created at run time together: a program
+/// that keeps inventing span names or phases cannot grow the runtime's memory without bound.
 pub(crate) const MAX_SITES: usize = 1 << 16;
 const _: () = assert!(UNINDEXED as usize >= MAX_SITES);
 

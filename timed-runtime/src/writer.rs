@@ -1,6 +1,6 @@
 //! The writer: takes every thread's published records in batches and hands each batch to what
-//! the session produces from it: the rows of the component logs, and full mode's per-site
-//! statistics. It runs on the background thread and, for an explicit flush, on the flushing
+//! the session produces from it: the per-site statistics, and in full mode the rows of the
+//! component logs. It runs on the background thread and, for an explicit flush, on the flushing
 //! thread (one at a time, under the session's writer lock).
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use crate::otlp::OtlpConsumer;
 use crate::output::{Output, WRITE_CHUNK};
 use crate::record::{Detail, Record, Status};
 use crate::row::{self, Row, SiteText, StatusText};
-use crate::site::{Site, site_count};
+use crate::site::Site;
 use crate::stats::Stats;
 use crate::summary::OtlpCounts;
 use crate::thread::ThreadShared;
@@ -64,10 +64,10 @@ pub(crate) struct Writer {
     pub epoch: Epoch,
     /// By site index; grows as sites are met.
     sites: Vec<Option<SiteOutput>>,
-    /// Full mode's statistics, by site index (grows as sites are met).
+    /// By site index (grows as sites are met).
     stats: Vec<Stats>,
-    /// Summary mode's statistics of threads that have exited, by site index.
-    retired: Vec<Stats>,
+    /// Each call is also a row of its component's log (full mode).
+    rows: bool,
     pub thread_names: BTreeMap<u32, Option<String>>,
     timestamps: TimestampFormatter,
     details_text: String,
@@ -82,16 +82,21 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// A writer into `outputs`, one per component; each site's rows go to its component's,
-    /// opened with `open_output` for a component that has none yet.
-    pub(crate) fn new(outputs: Vec<Output>, open_output: OpenOutput, epoch: Epoch) -> Writer {
+    /// A writer into `outputs`, one per component; with `rows`, each site's rows go to its
+    /// component's, opened with `open_output` for a component that has none yet.
+    pub(crate) fn new(
+        outputs: Vec<Output>,
+        open_output: OpenOutput,
+        epoch: Epoch,
+        rows: bool,
+    ) -> Writer {
         Writer {
             outputs,
             open_output,
             epoch,
             sites: Vec::new(),
             stats: Vec::new(),
-            retired: Vec::new(),
+            rows,
             thread_names: BTreeMap::new(),
             timestamps: TimestampFormatter::new(),
             details_text: String::new(),
@@ -174,7 +179,7 @@ impl Writer {
     }
 
     /// Takes everything the threads have published. Returns the threads that had exited: they
-    /// are now fully drained, and their statistics kept.
+    /// are now fully drained.
     pub(crate) fn drain(&mut self, threads: &[Arc<ThreadShared>]) -> Vec<Arc<ThreadShared>> {
         let mut exited = Vec::new();
         for thread in threads {
@@ -185,7 +190,6 @@ impl Writer {
                 .or_insert_with(|| thread.name.clone());
             self.drain_thread(thread);
             if has_exited {
-                self.retire(thread);
                 exited.push(Arc::clone(thread));
             }
         }
@@ -198,7 +202,7 @@ impl Writer {
     }
 
     fn drain_thread(&mut self, thread: &ThreadShared) {
-        let (Some(records), Some(details)) = (&thread.records, &thread.details) else {
+        let Some(records) = &thread.records else {
             return;
         };
         loop {
@@ -209,7 +213,9 @@ impl Writer {
                     .chain(second)
                     .map(|record| usize::from(record.details))
                     .sum();
-                if detail_count > 0 {
+                if detail_count > 0
+                    && let Some(details) = &thread.details
+                {
                     // SAFETY: the caller holds the session's writer lock (this `&mut Writer`
                     // lives inside it), so this is the only thread consuming the thread's rings.
                     // A record's details were published before the record, so all of this
@@ -240,7 +246,9 @@ impl Writer {
         }
         self.changed = true;
         self.fold_statistics(batch);
-        self.write_rows(batch);
+        if self.rows {
+            self.write_rows(batch);
+        }
         #[cfg(feature = "otlp")]
         self.export(batch);
     }
@@ -318,39 +326,11 @@ impl Writer {
         }
     }
 
-    /// Keeps the summary-mode statistics of a thread that has exited.
-    fn retire(&mut self, thread: &ThreadShared) {
-        let sites = site_count();
-        if self.retired.len() < sites {
-            self.retired.resize_with(sites, Stats::default);
-        }
-        for (site, retired) in self.retired.iter_mut().enumerate() {
-            if let Some(table) = thread.table(site) {
-                retired.merge_atomic(table);
-            }
-        }
-    }
-
-    /// The statistics of each of the first `sites` sites so far: full mode's, exited threads'
-    /// and the live `threads'`.
-    pub(crate) fn merged_stats(&self, threads: &[Arc<ThreadShared>], sites: usize) -> Vec<Stats> {
-        let mut merged: Vec<Stats> = (0..sites)
-            .map(|site| {
-                let mut stats = self.stats.get(site).cloned().unwrap_or_default();
-                if let Some(retired) = self.retired.get(site) {
-                    stats.merge(retired);
-                }
-                stats
-            })
-            .collect();
-        for thread in threads {
-            for (site, stats) in merged.iter_mut().enumerate() {
-                if let Some(table) = thread.table(site) {
-                    stats.merge_atomic(table);
-                }
-            }
-        }
-        merged
+    /// The statistics of each of the first `sites` sites so far.
+    pub(crate) fn stats(&self, sites: usize) -> Vec<Stats> {
+        (0..sites)
+            .map(|site| self.stats.get(site).cloned().unwrap_or_default())
+            .collect()
     }
 
     /// Writes buffered rows to every log. Returns the first failure with its log's path (all

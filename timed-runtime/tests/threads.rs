@@ -73,6 +73,8 @@ fn summary_mode_counts_every_call_and_writes_no_rows() {
     assert_eq!(count_rows(&log_path(dir.path(), "threads")), 0);
     let summary = summary(dir.path(), "threads");
     assert_eq!(summary["mode"], "summary");
+    assert_eq!(summary["rows_written"], 0);
+    assert_eq!(summary["rows_lost"], 0);
     assert_eq!(
         summary["operations"]["unit_of_work"]["count"],
         THREADS as u64 * CALLS
