@@ -37,15 +37,33 @@ pub struct LegacyRow<'a> {
 
 type Fault = (ProblemKind, String);
 
-/// Parses the row at `row_start` (the scanner must not have passed it); returns the row and
-/// the start of the next line.
+/// Where the row at `row_start` has its first four commas (how many it has, up to four) and
+/// its line end. The common row (four commas, no quote, then the line end) is cut with one
+/// batch of five positions; any other row is read again from its start, one position at a
+/// time. `analyzer report --quiet --threads 1` on 2M lines of the benchmark's original format
+/// (`cargo run --release -p analyzer --example synthetic_logs -- DIR 2000000 legacy`, under
+/// callgrind): 1,865 M instructions against 1,895 M popping one position at a time.
 #[inline(always)]
-pub fn parse_row<'a>(
-    buf: &'a [u8],
-    scan: &mut Structurals,
-    clock: &mut TimestampCache,
-    row_start: usize,
-) -> Result<(LegacyRow<'a>, usize), Fault> {
+fn cut_row(buf: &[u8], scan: &mut Structurals, row_start: usize) -> ([usize; 4], usize, usize) {
+    let mut ends = [0usize; 5];
+    if scan.next_positions(&mut ends) {
+        let [a, b, c, d, line_end] = ends;
+        if buf[a] == b','
+            && buf[b] == b','
+            && buf[c] == b','
+            && buf[d] == b','
+            && buf[line_end] == b'\n'
+        {
+            return ([a, b, c, d], 4, line_end);
+        }
+    }
+    scan.seek(row_start);
+    cut_row_in_general(buf, scan)
+}
+
+/// [`cut_row`] for any row: details with commas, quotes, fewer fields, the end of the buffer.
+#[inline(never)]
+fn cut_row_in_general(buf: &[u8], scan: &mut Structurals) -> ([usize; 4], usize, usize) {
     let mut commas = [0usize; 4];
     let mut found = 0;
     let line_end = loop {
@@ -59,6 +77,19 @@ pub fn parse_row<'a>(
             Some(_) => {}
         }
     };
+    (commas, found, line_end)
+}
+
+/// Parses the row at `row_start` (the scanner must not have passed it); returns the row and
+/// the start of the next line.
+#[inline(always)]
+pub fn parse_row<'a>(
+    buf: &'a [u8],
+    scan: &mut Structurals,
+    clock: &mut TimestampCache,
+    row_start: usize,
+) -> Result<(LegacyRow<'a>, usize), Fault> {
+    let (commas, found, line_end) = cut_row(buf, scan, row_start);
     let next = (line_end + 1).min(buf.len());
     let line_end = if line_end > row_start && buf[line_end - 1] == b'\r' {
         line_end - 1
@@ -322,6 +353,52 @@ mod tests {
         assert_eq!(row.details, b"updates=8, policy_loss=0.1234");
         assert_eq!(row.timestamp_us, 1_705_314_645_123_456);
         assert_eq!(next, text.len() - 4);
+    }
+
+    #[test]
+    fn rows_cut_in_one_batch_and_rows_read_again_follow_each_other() {
+        let text = "2024-01-15T10:30:45.000001,START_a,p,,\n\
+                    2024-01-15T10:30:45.000002,END_a,p,0.01,x=1, y=2\n\
+                    2024-01-15T10:30:45.000003,END_b,q,2.5\n\
+                    2024-01-15T10:30:45.000004,START_c,\"p\",,\n\
+                    2024-01-15T10:30:45.000005,END_c,r,1.25,\n";
+        let buf = text.as_bytes();
+        let mut scan = Structurals::new(buf, 0);
+        let mut clock = TimestampCache::default();
+        let mut position = 0;
+        let mut rows = Vec::new();
+        while position < buf.len() {
+            let (row, next) = parse_row(buf, &mut scan, &mut clock, position).unwrap();
+            rows.push((
+                row.timestamp_us % 10,
+                row.kind,
+                String::from_utf8_lossy(row.name).into_owned(),
+                String::from_utf8_lossy(row.phase).into_owned(),
+                row.duration_ns,
+                String::from_utf8_lossy(row.details).into_owned(),
+            ));
+            position = next;
+        }
+        let row = |at, kind, name: &str, phase: &str, duration, details: &str| {
+            (
+                at,
+                kind,
+                name.to_owned(),
+                phase.to_owned(),
+                duration,
+                details.to_owned(),
+            )
+        };
+        assert_eq!(
+            rows,
+            [
+                row(1, RowKind::Start, "a", "p", None, ""),
+                row(2, RowKind::End, "a", "p", Some(10_000), "x=1, y=2"),
+                row(3, RowKind::End, "b", "q", Some(2_500_000), ""),
+                row(4, RowKind::Start, "c", "\"p\"", None, ""),
+                row(5, RowKind::End, "c", "r", Some(1_250_000), ""),
+            ]
+        );
     }
 
     #[test]
