@@ -8,7 +8,8 @@
 //! the report in `benches/train_speed.rs` for the numbers.
 
 use super::real::Real;
-use gemm::{Parallelism, gemm};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix2};
 
 /// Whether a product replaces the destination or is added to it (gradients accumulate).
@@ -63,42 +64,32 @@ pub fn matmul_into<T: Real>(
         return;
     }
     if k == 0 {
-        // An empty sum: gemm would handle it too, but this keeps the contract obvious.
+        // An empty sum: faer would handle it too, but this keeps the contract obvious.
         if write == Write::Overwrite {
             dst.fill(T::ZERO);
         }
         return;
     }
-    // SAFETY: gemm reads `m x k` and `k x n` elements and writes `m x n` through the pointers
-    // and strides it is given. Each pointer with its strides addresses exactly the elements of
-    // its view (the shapes were checked to chain above), which ndarray guarantees are in
-    // bounds; strides along axes longer than 1 are positive (checked above), so no element is
-    // written twice; `dst` is a unique borrow, so it aliases neither input. gemm panics rather
-    // than misbehaves for element types it does not support, and `Real` is only f32 and f64,
-    // which it supports.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            dst_col,
-            dst_row,
-            write == Write::Accumulate,
-            a.as_ptr(),
-            a_col,
-            a_row,
-            b.as_ptr(),
-            b_col,
-            b_row,
-            T::ONE,
-            T::ONE,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
+    // SAFETY: `from_raw_parts(ptr, rows, cols, row_stride, col_stride)` asks that every element
+    // the pointer and strides address for the given shape be in bounds, initialised, and (for
+    // the two inputs) not written through any other path while the views live. Each view below
+    // is built from an ndarray view of exactly that shape with its own pointer and strides (the
+    // shapes were checked to chain above), so ndarray guarantees the addresses and the values;
+    // the inputs are shared borrows, and `dst` is a unique borrow, so it aliases neither input
+    // and nothing else reads or writes it until `matmul` returns. Strides along axes longer than
+    // 1 are positive (checked above), so no destination element is addressed twice.
+    let (dst, a, b) = unsafe {
+        (
+            MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, dst_row, dst_col),
+            MatRef::from_raw_parts(a.as_ptr(), m, k, a_row, a_col),
+            MatRef::from_raw_parts(b.as_ptr(), k, n, b_row, b_col),
+        )
+    };
+    let accum = match write {
+        Write::Overwrite => Accum::Replace,
+        Write::Accumulate => Accum::Add,
+    };
+    matmul(dst, accum, a, b, T::ONE, Par::Seq);
 }
 
 #[cfg(test)]
