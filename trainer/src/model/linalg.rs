@@ -1,11 +1,19 @@
-//! Dense matrix products on ndarray views, delegated to the `gemm` crate (pure Rust, runtime
-//! AVX-512/AVX2 dispatch). gemm takes a pointer and a row and column stride per operand, which is
-//! exactly what a view carries, so one function serves `X W`, `X^T dZ` and `dZ W^T`: a transposed
-//! operand is just `.t()`, no copy.
+//! Dense matrix products on ndarray views, delegated to `faer`'s `matmul` (pure Rust). faer takes
+//! a pointer and a row and column stride per operand, which is exactly what a view carries, so one
+//! function serves `X W`, `X^T dZ` and `dZ W^T`: a transposed operand is just `.t()`, no copy.
 //!
-//! Always single-threaded: the trainer parallelises across samples instead (each thread owns a
-//! block of rows), which measured faster than gemm's own threading on this 2-core machine. See
-//! the report in `benches/train_speed.rs` for the numbers.
+//! Why faer rather than the `gemm` crate it grew from: on stable Rust, gemm 0.18 only has AVX2
+//! micro-kernels (its AVX-512 ones need its `nightly` feature), while faer 0.24 sends products
+//! above 16x16x16 to `private-gemm-x86`, whose AVX-512 and AVX2 kernels are inline assembly (stable
+//! Rust) picked at run time by CPU detection, so one binary uses AVX-512 where there is one. On
+//! the Zen 5 this was measured on (`cargo bench -p trainer --bench train_speed -- --seconds 20
+//! --skip-anchor`, section 1, the three products of a 2048x256x256 layer, medians of 3 runs),
+//! gemm 0.18 gave 131-132 / 123 / 130-131 GF/s (X W / X^T dZ / dZ W^T) on one thread and faer
+//! 245-247 / 246-247 / 244-248 GF/s; the whole PPO loop went from 113-118k to 188-195k env steps/s.
+//!
+//! Always single-threaded (`Par::Seq`): the trainer parallelises across samples instead (each
+//! thread owns a block of rows), which measured faster than a library's own threading on this
+//! 2-core machine. See the report in `benches/train_speed.rs` for the numbers.
 
 use super::real::Real;
 use faer::linalg::matmul::matmul;
@@ -23,7 +31,7 @@ pub enum Write {
 ///
 /// Panics on a zero or negative stride along an axis longer than 1: a broadcast operand (zero
 /// stride) or a reversed one is never what the model means to multiply, and a zero stride in
-/// the destination would make gemm write one element many times. An axis of length 1 is only
+/// the destination would make faer write one element many times. An axis of length 1 is only
 /// ever read at index 0 and an empty matrix not at all, so their strides do not matter (ndarray
 /// gives empty arrays zero strides).
 fn positive_strides<S: Data>(matrix: &ArrayBase<S, Ix2>, operand: &str) -> (isize, isize) {
@@ -130,6 +138,37 @@ mod tests {
         let mut input_grad = Array2::from_elem((m, k), 1.0);
         matmul_into(input_grad.view_mut(), dz.view(), w.t(), Write::Overwrite);
         assert_eq!(input_grad, naive(dz.view(), w.t()));
+    }
+
+    /// faer sends products of at most 16x16x16 multiply-adds to its small-matrix kernels, the
+    /// rest to the packed AVX-512/AVX2 ones the trainer's layers take: these shapes (odd, so
+    /// every kernel's edge handling runs too) go to the latter.
+    #[test]
+    fn products_large_enough_for_the_packed_kernels_match_the_naive_triple_loop_in_f32_and_f64() {
+        let (m, n, k) = (67, 41, 29);
+        let x = matrix(m, k, 6);
+        let w = matrix(k, n, 7);
+        let dz = matrix(m, n, 8);
+        let cases = [
+            (x.view(), w.view(), naive(x.view(), w.view())),
+            (x.t(), dz.view(), naive(x.t(), dz.view())),
+            (dz.view(), w.t(), naive(dz.view(), w.t())),
+        ];
+        for (a, b, expected) in cases {
+            let start = Array2::from_shape_fn(expected.dim(), |(i, j)| (i + 2 * j) as f64);
+            let mut overwritten = start.clone();
+            matmul_into(overwritten.view_mut(), a, b, Write::Overwrite);
+            assert_eq!(overwritten, expected);
+            let mut accumulated = start.clone();
+            matmul_into(accumulated.view_mut(), a, b, Write::Accumulate);
+            assert_eq!(accumulated, &start + &expected);
+
+            // Every partial sum is an integer below 2^24 in magnitude, so f32 is exact too.
+            let mut single = Array2::<f32>::zeros(expected.dim());
+            let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+            matmul_into(single.view_mut(), a32.view(), b32.view(), Write::Overwrite);
+            assert_eq!(single, expected.mapv(|v| v as f32));
+        }
     }
 
     #[test]
