@@ -4,16 +4,17 @@
 //!
 //! Why faer rather than the `gemm` crate it grew from: on stable Rust, gemm 0.18 only has AVX2
 //! micro-kernels (its AVX-512 ones need its `nightly` feature), while faer 0.24 sends products
-//! above 16x16x16 to `private-gemm-x86`, whose AVX-512 and AVX2 kernels are inline assembly (stable
-//! Rust) picked at run time by CPU detection, so one binary uses AVX-512 where there is one. On
-//! the Zen 5 this was measured on (`cargo bench -p trainer --bench train_speed -- --seconds 20
-//! --skip-anchor`, section 1, the three products of a 2048x256x256 layer, medians of 3 runs),
-//! gemm 0.18 gave 131-132 / 123 / 130-131 GF/s (X W / X^T dZ / dZ W^T) on one thread and faer
-//! 245-247 / 246-247 / 244-248 GF/s; the whole PPO loop went from 113-118k to 188-195k env steps/s.
+//! of more than 16x16x16 multiply-adds to `private-gemm-x86`, whose AVX-512 and AVX2 kernels are
+//! inline assembly (stable Rust) picked at run time by CPU detection, so one binary uses AVX-512
+//! where there is one. On the Zen 5 this was measured on (`cargo bench -p trainer --bench
+//! train_speed -- --seconds 20 --skip-anchor`, medians of 3 runs alternating the two builds), the
+//! three products of a 2048x256x256 layer (X W / X^T dZ / dZ W^T) went from 132.5 / 123.1 / 131.4
+//! GF/s on one thread and 259.5 / 241.7 / 254.5 on two (gemm 0.18) to 247.1 / 247.3 / 248.1 and
+//! 477.8 / 459.1 / 473.3 (faer 0.24), and the whole PPO loop from 118.5k to 191.2k env steps/s.
 //!
 //! Always single-threaded (`Par::Seq`): the trainer parallelises across samples instead (each
-//! thread owns a block of rows), which measured faster than a library's own threading on this
-//! 2-core machine. See the report in `benches/train_speed.rs` for the numbers.
+//! thread owns a block of rows), which measured faster than gemm's own threading on this 2-core
+//! machine (faer's own threading was not measured). See the report in `benches/train_speed.rs`.
 
 use super::real::Real;
 use faer::linalg::matmul::matmul;
