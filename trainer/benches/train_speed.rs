@@ -149,7 +149,7 @@ fn gemm_section() {
         .build()
         .expect("thread pool");
     println!(
-        "== matrix products, {m}x{k}x{n} f32 (gemm crate on ndarray views, single-threaded kernels)"
+        "== matrix products, {m}x{k}x{n} f32 (faer matmul on ndarray views, single-threaded kernels)"
     );
     println!("{:<28} {:>12} {:>12}", "product", "1 thread", "2 threads");
     // Each product on a block of rows of the batch: forward X*W, weight gradient X^T*dZ, input
@@ -316,7 +316,7 @@ fn our_loop(seconds: f64) -> LoopResult {
     let shape = trainer.model().shape().clone();
     // One rollout forward, then per epoch one forward and two backward products per sample.
     let flop_per_step = 2.0 * shape.dense_macs_per_sample() as f64 * (1 + 3 * config.epochs) as f64;
-    // Warm-up: thread pool, page faults, gemm's per-thread buffers.
+    // Warm-up: thread pool, page faults, faer's per-thread packing buffers.
     trainer.collect_rollout();
     trainer.update(config.learning_rate);
 

@@ -1,14 +1,24 @@
-//! Dense matrix products on ndarray views, delegated to the `gemm` crate (pure Rust, runtime
-//! AVX-512/AVX2 dispatch). gemm takes a pointer and a row and column stride per operand, which is
-//! exactly what a view carries, so one function serves `X W`, `X^T dZ` and `dZ W^T`: a transposed
-//! operand is just `.t()`, no copy.
+//! Dense matrix products on ndarray views, delegated to `faer`'s `matmul` (pure Rust). faer takes
+//! a pointer and a row and column stride per operand, which is exactly what a view carries, so one
+//! function serves `X W`, `X^T dZ` and `dZ W^T`: a transposed operand is just `.t()`, no copy.
 //!
-//! Always single-threaded: the trainer parallelises across samples instead (each thread owns a
-//! block of rows), which measured faster than gemm's own threading on this 2-core machine. See
-//! the report in `benches/train_speed.rs` for the numbers.
+//! Why faer rather than the `gemm` crate it grew from: on stable Rust, gemm 0.18 only has AVX2
+//! micro-kernels (its AVX-512 ones need its `nightly` feature), while faer 0.24 sends products
+//! of more than 16x16x16 multiply-adds to `private-gemm-x86`, whose AVX-512 and AVX2 kernels are
+//! inline assembly (stable Rust) picked at run time by CPU detection, so one binary uses AVX-512
+//! where there is one. On the Zen 5 this was measured on (`cargo bench -p trainer --bench
+//! train_speed -- --seconds 20 --skip-anchor`, medians of 3 runs alternating the two builds), the
+//! three products of a 2048x256x256 layer (X W / X^T dZ / dZ W^T) went from 132.5 / 123.1 / 131.4
+//! GF/s on one thread and 259.5 / 241.7 / 254.5 on two (gemm 0.18) to 247.1 / 247.3 / 248.1 and
+//! 477.8 / 459.1 / 473.3 (faer 0.24), and the whole PPO loop from 118.5k to 191.2k env steps/s.
+//!
+//! Always single-threaded (`Par::Seq`): the trainer parallelises across samples instead (each
+//! thread owns a block of rows), which measured faster than gemm's own threading on this 2-core
+//! machine (faer's own threading was not measured). See the report in `benches/train_speed.rs`.
 
 use super::real::Real;
-use gemm::{Parallelism, gemm};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, Ix2};
 
 /// Whether a product replaces the destination or is added to it (gradients accumulate).
@@ -22,7 +32,7 @@ pub enum Write {
 ///
 /// Panics on a zero or negative stride along an axis longer than 1: a broadcast operand (zero
 /// stride) or a reversed one is never what the model means to multiply, and a zero stride in
-/// the destination would make gemm write one element many times. An axis of length 1 is only
+/// the destination would make faer write one element many times. An axis of length 1 is only
 /// ever read at index 0 and an empty matrix not at all, so their strides do not matter (ndarray
 /// gives empty arrays zero strides).
 fn positive_strides<S: Data>(matrix: &ArrayBase<S, Ix2>, operand: &str) -> (isize, isize) {
@@ -63,42 +73,32 @@ pub fn matmul_into<T: Real>(
         return;
     }
     if k == 0 {
-        // An empty sum: gemm would handle it too, but this keeps the contract obvious.
+        // An empty sum: faer would handle it too, but this keeps the contract obvious.
         if write == Write::Overwrite {
             dst.fill(T::ZERO);
         }
         return;
     }
-    // SAFETY: gemm reads `m x k` and `k x n` elements and writes `m x n` through the pointers
-    // and strides it is given. Each pointer with its strides addresses exactly the elements of
-    // its view (the shapes were checked to chain above), which ndarray guarantees are in
-    // bounds; strides along axes longer than 1 are positive (checked above), so no element is
-    // written twice; `dst` is a unique borrow, so it aliases neither input. gemm panics rather
-    // than misbehaves for element types it does not support, and `Real` is only f32 and f64,
-    // which it supports.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            dst_col,
-            dst_row,
-            write == Write::Accumulate,
-            a.as_ptr(),
-            a_col,
-            a_row,
-            b.as_ptr(),
-            b_col,
-            b_row,
-            T::ONE,
-            T::ONE,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
+    // SAFETY: `from_raw_parts(ptr, rows, cols, row_stride, col_stride)` asks that every element
+    // the pointer and strides address for the given shape be in bounds, initialised, and (for
+    // the two inputs) not written through any other path while the views live. Each view below
+    // is built from an ndarray view of exactly that shape with its own pointer and strides (the
+    // shapes were checked to chain above), so ndarray guarantees the addresses and the values;
+    // the inputs are shared borrows, and `dst` is a unique borrow, so it aliases neither input
+    // and nothing else reads or writes it until `matmul` returns. Strides along axes longer than
+    // 1 are positive (checked above), so no destination element is addressed twice.
+    let (dst, a, b) = unsafe {
+        (
+            MatMut::from_raw_parts_mut(dst.as_mut_ptr(), m, n, dst_row, dst_col),
+            MatRef::from_raw_parts(a.as_ptr(), m, k, a_row, a_col),
+            MatRef::from_raw_parts(b.as_ptr(), k, n, b_row, b_col),
+        )
+    };
+    let accum = match write {
+        Write::Overwrite => Accum::Replace,
+        Write::Accumulate => Accum::Add,
+    };
+    matmul(dst, accum, a, b, T::ONE, Par::Seq);
 }
 
 #[cfg(test)]
@@ -139,6 +139,37 @@ mod tests {
         let mut input_grad = Array2::from_elem((m, k), 1.0);
         matmul_into(input_grad.view_mut(), dz.view(), w.t(), Write::Overwrite);
         assert_eq!(input_grad, naive(dz.view(), w.t()));
+    }
+
+    /// faer sends products of at most 16x16x16 multiply-adds to its small-matrix kernels, the
+    /// rest to the packed AVX-512/AVX2 ones the trainer's layers take: these shapes (odd, so
+    /// every kernel's edge handling runs too) go to the latter.
+    #[test]
+    fn products_large_enough_for_the_packed_kernels_match_the_naive_triple_loop_in_f32_and_f64() {
+        let (m, n, k) = (67, 41, 29);
+        let x = matrix(m, k, 6);
+        let w = matrix(k, n, 7);
+        let dz = matrix(m, n, 8);
+        let cases = [
+            (x.view(), w.view(), naive(x.view(), w.view())),
+            (x.t(), dz.view(), naive(x.t(), dz.view())),
+            (dz.view(), w.t(), naive(dz.view(), w.t())),
+        ];
+        for (a, b, expected) in cases {
+            let start = Array2::from_shape_fn(expected.dim(), |(i, j)| (i + 2 * j) as f64);
+            let mut overwritten = start.clone();
+            matmul_into(overwritten.view_mut(), a, b, Write::Overwrite);
+            assert_eq!(overwritten, expected);
+            let mut accumulated = start.clone();
+            matmul_into(accumulated.view_mut(), a, b, Write::Accumulate);
+            assert_eq!(accumulated, &start + &expected);
+
+            // Every partial sum is an integer below 2^24 in magnitude, so f32 is exact too.
+            let mut single = Array2::<f32>::zeros(expected.dim());
+            let (a32, b32) = (a.mapv(|v| v as f32), b.mapv(|v| v as f32));
+            matmul_into(single.view_mut(), a32.view(), b32.view(), Write::Overwrite);
+            assert_eq!(single, expected.mapv(|v| v as f32));
+        }
     }
 
     #[test]

@@ -4,8 +4,11 @@
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+/// `ComplexField` is faer's element trait, so that `linalg` can hand the products to faer (it is
+/// implemented for exactly the real types faer has kernels for, f32 and f64 among them).
 pub trait Real:
-    Copy
+    faer::traits::ComplexField
+    + Copy
     + Send
     + Sync
     + 'static
