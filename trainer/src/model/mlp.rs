@@ -197,16 +197,18 @@ impl<T: Real> Mlp<T> {
 
         // The forward pass overwrote illegal logits with a constant: nothing flows back there,
         // whatever the loss's derivative says.
-        let mut dlogits_masked = scratch.masked_dlogits.slice_mut(s![..rows, ..]);
-        dlogits_masked.assign(&dlogits);
-        mask_actions(dlogits_masked.view_mut(), masks, T::ZERO);
+        let mut d_outputs = scratch.d_outputs.slice_mut(s![..rows, ..]);
+        d_outputs
+            .slice_mut(s![.., ..shape.actions])
+            .assign(&dlogits);
+        d_outputs.column_mut(shape.actions).assign(&dvalues);
+        mask_actions(d_outputs.slice_mut(s![.., ..shape.actions]), masks, T::ZERO);
 
         scratch.heads_grads.fill(T::ZERO);
         heads_backward(
             acts.hidden[depth - 1].slice(s![..rows, ..]),
             &acts.heads,
-            dlogits_masked.view(),
-            dvalues,
+            d_outputs.view(),
             &mut scratch.heads_grads,
             scratch.d_hidden[depth - 1].slice_mut(s![..rows, ..]),
         );
