@@ -156,36 +156,57 @@ fn weight_gradient<T: Real, const OUTPUTS: usize>(
     }
 }
 
-/// `d_features[r] = sum over outputs o of d[r][o] * W[o]`, a row at a time, in registers.
+/// The derivative with respect to one row of features and, through their ReLU, to its
+/// pre-activation: `d_row = (sum over outputs o of d[o] * W[o]) where row > 0, else 0`, summed
+/// in registers a chunk at a time, and added to `bias_grad` (the features' layer's bias
+/// gradient), as `relu_backward_bias` would in a separate pass over the rows.
 #[inline(always)]
-fn input_gradient<T: Real>(stacked: &[T], d_outputs: &[T], d_row: &mut [T]) {
+fn input_gradient<T: Real>(
+    stacked: &[T],
+    d_outputs: &[T],
+    row: &[T],
+    d_row: &mut [T],
+    bias_grad: &mut [T],
+) {
     let width = d_row.len();
     let chunks = width / LANES;
+    let relu = |sum: T, x: T| if x > T::ZERO { sum } else { T::ZERO };
     for c in 0..chunks {
+        let columns = c * LANES..(c + 1) * LANES;
         let mut sum = [T::ZERO; LANES];
         for (o, &d) in d_outputs.iter().enumerate() {
-            let w: &[T; LANES] = stacked[o * width + c * LANES..o * width + (c + 1) * LANES]
+            let w: &[T; LANES] = stacked[o * width + columns.start..o * width + columns.end]
                 .try_into()
                 .expect("chunk");
             for (s, &w) in sum.iter_mut().zip(w) {
                 *s += d * w;
             }
         }
-        d_row[c * LANES..(c + 1) * LANES].copy_from_slice(&sum);
+        let x: &[T; LANES] = row[columns.clone()].try_into().expect("chunk");
+        for (s, &x) in sum.iter_mut().zip(x) {
+            *s = relu(*s, x);
+        }
+        d_row[columns.clone()].copy_from_slice(&sum);
+        for (b, &s) in bias_grad[columns].iter_mut().zip(&sum) {
+            *b += s;
+        }
     }
     for j in chunks * LANES..width {
-        d_row[j] = d_outputs
+        let sum = d_outputs
             .iter()
             .enumerate()
             .fold(T::ZERO, |acc, (o, &d)| acc + d * stacked[o * width + j]);
+        d_row[j] = relu(sum, row[j]);
+        bias_grad[j] += d_row[j];
     }
 }
 
 multiversion! {
     /// The heads' backward. Adds `features^T [dlogits | dvalues]` to `grad_weights` (laid out
-    /// like `stacked`) and the column sums to `grad_biases`, and overwrites `d_features` with
-    /// `[dlogits | dvalues] W^T`. `d_outputs` is `[dlogits | dvalues]`, one row of `outputs`
-    /// per sample.
+    /// like `stacked`) and the column sums to `grad_biases`, overwrites `d_features` with
+    /// `[dlogits | dvalues] W^T` masked by the features' ReLU (zero where a feature is not
+    /// positive), and adds that mask's column sums to `features_bias_grad`. `d_outputs` is
+    /// `[dlogits | dvalues]`, one row of `outputs` per sample.
     fn backward_kernel<T: Real>(
         features: &[T],
         stacked: &[T],
@@ -193,11 +214,13 @@ multiversion! {
         grad_weights: &mut [T],
         grad_biases: &mut [T],
         d_features: &mut [T],
+        features_bias_grad: &mut [T],
     ) {
         let outputs = grad_biases.len();
         let width = stacked.len() / outputs;
-        for (d_row, d) in d_features.chunks_exact_mut(width).zip(d_outputs.chunks_exact(outputs)) {
-            input_gradient(stacked, d, d_row);
+        let rows = features.chunks_exact(width).zip(d_features.chunks_exact_mut(width));
+        for ((row, d_row), d) in rows.zip(d_outputs.chunks_exact(outputs)) {
+            input_gradient(stacked, d, row, d_row, features_bias_grad);
         }
         for d in d_outputs.chunks_exact(outputs) {
             for (g, &d) in grad_biases.iter_mut().zip(d) {
@@ -244,16 +267,19 @@ pub fn heads_forward<T: Real>(
     );
 }
 
-/// The heads' backward for `features` (`[rows, width]`) and `d_outputs` (`[rows, outputs]`),
-/// the loss derivatives with respect to the heads' outputs (`[dlogits | dvalues]`): adds the
-/// parameter gradients to `grads` and overwrites `d_features` with the derivative with respect
-/// to the features.
+/// The heads' backward for `features` (`[rows, width]`, the output of a ReLU layer) and
+/// `d_outputs` (`[rows, outputs]`), the loss derivatives with respect to the heads' outputs
+/// (`[dlogits | dvalues]`): adds the parameter gradients to `grads`, overwrites `d_features`
+/// with the derivative with respect to the features' pre-activation (through their ReLU), and
+/// adds its column sums to `features_bias_grad`, the bias gradient of the features' layer. The
+/// ReLU's backward rides along here rather than in a pass of its own over the rows.
 pub fn heads_backward<T: Real>(
     features: ArrayView2<'_, T>,
     heads: &StackedHeads<T>,
     d_outputs: ArrayView2<'_, T>,
     grads: &mut StackedHeads<T>,
     d_features: ArrayViewMut2<'_, T>,
+    features_bias_grad: ArrayViewMut1<'_, T>,
 ) {
     let rows = features.nrows();
     assert_eq!(features.ncols(), heads.weights.ncols(), "features width");
@@ -264,6 +290,11 @@ pub fn heads_backward<T: Real>(
     );
     assert_eq!(d_features.dim(), features.dim(), "d_features shape");
     assert_eq!(grads.weights.dim(), heads.weights.dim(), "gradient shape");
+    assert_eq!(
+        features_bias_grad.len(),
+        features.ncols(),
+        "features bias gradient length"
+    );
     backward_kernel(
         flat(features),
         flat(heads.weights.view()),
@@ -271,6 +302,7 @@ pub fn heads_backward<T: Real>(
         flat_mut(grads.weights.view_mut()),
         flat_mut(grads.biases.view_mut()),
         flat_mut(d_features),
+        flat_mut(features_bias_grad),
     );
 }
 
@@ -372,16 +404,23 @@ mod tests {
             .into_owned();
         let mut grads = StackedHeads::zeros(3, 3);
         let mut d_features = Array2::from_elem((2, 3), 99.0);
+        let mut features_bias_grad = Array1::from_elem(3, 1.0);
         heads_backward(
             features.view(),
             &heads,
             dout.view(),
             &mut grads,
             d_features.view_mut(),
+            features_bias_grad.view_mut(),
         );
         assert_eq!(grads.weights, features.t().dot(&dout).t());
         assert_eq!(grads.biases, dout.sum_axis(Axis(0)));
-        assert_eq!(d_features, dout.dot(&heads.weights));
+        // Through the features' ReLU: nothing flows where a feature is 0 or negative.
+        let relu_mask = features.mapv(|x| if x > 0.0 { 1.0 } else { 0.0 });
+        let d_pre = dout.dot(&heads.weights) * &relu_mask;
+        assert_eq!(d_features, array![[22.0, 0.0, 32.0], [0.0, 0.0, 5.5]]);
+        assert_eq!(d_features, d_pre);
+        assert_eq!(features_bias_grad, d_pre.sum_axis(Axis(0)) + 1.0);
     }
 
     #[test]
@@ -397,15 +436,20 @@ mod tests {
         let mut grads = StackedHeads::zeros(outputs, width);
         grads.fill(1.0);
         let mut d_features = Array2::from_elem((rows, width), 99.0);
+        let mut features_bias_grad = Array1::from_elem(width, 2.0);
         heads_backward(
             features.view(),
             &heads,
             dout.view(),
             &mut grads,
             d_features.view_mut(),
+            features_bias_grad.view_mut(),
         );
         assert_eq!(grads.weights, features.t().dot(&dout).t().to_owned() + 1.0);
         assert_eq!(grads.biases, dout.sum_axis(Axis(0)) + 1.0);
-        assert_eq!(d_features, dout.dot(&heads.weights));
+        let d_pre = dout.dot(&heads.weights) * features.mapv(|x| if x > 0.0 { 1.0 } else { 0.0 });
+        assert!(d_pre.iter().any(|&d| d != 0.0) && features.iter().any(|&x| x <= 0.0));
+        assert_eq!(d_features, d_pre);
+        assert_eq!(features_bias_grad, d_pre.sum_axis(Axis(0)) + 2.0);
     }
 }
