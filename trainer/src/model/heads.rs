@@ -1,6 +1,8 @@
 //! The policy and value heads: a few outputs (at most 9) per row, too narrow for an efficient
-//! matrix product, so they run as per-row dot products and AXPYs against the heads' weights
-//! stacked and transposed (one contiguous row of `width` weights per output).
+//! matrix product, so they run as hand-blocked loops against the heads' weights stacked and
+//! transposed (one contiguous row of `width` weights per output): per-row dot products forward;
+//! backward, per-row sums of the weight rows and per-column-block sums over all rows, with the
+//! accumulators in registers.
 
 use super::contiguous::{flat, flat_mut};
 use super::dense::{Dense, DenseMut};
