@@ -58,8 +58,9 @@ impl<T: Real> Activations<T> {
 #[derive(Clone, Debug)]
 pub struct BackwardScratch<T: Real> {
     pub(super) capacity: usize,
-    /// The loss derivative with respect to the logits, zero on illegal actions.
-    pub(super) masked_dlogits: Array2<T>,
+    /// The loss derivative with respect to the heads' outputs: the logits (zero on illegal
+    /// actions), then the value.
+    pub(super) d_outputs: Array2<T>,
     pub(super) heads_grads: StackedHeads<T>,
     /// The loss derivative with respect to each hidden layer's output, `[capacity, width]`.
     pub(super) d_hidden: Vec<Array2<T>>,
@@ -69,7 +70,7 @@ impl<T: Real> BackwardScratch<T> {
     pub fn new(shape: &MlpShape, capacity: usize) -> Self {
         BackwardScratch {
             capacity,
-            masked_dlogits: Array2::from_elem((capacity, shape.actions), T::ZERO),
+            d_outputs: Array2::from_elem((capacity, shape.actions + 1), T::ZERO),
             heads_grads: StackedHeads::zeros(shape.actions + 1, shape.last_hidden()),
             d_hidden: shape
                 .hidden

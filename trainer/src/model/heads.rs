@@ -1,6 +1,8 @@
 //! The policy and value heads: a few outputs (at most 9) per row, too narrow for an efficient
-//! matrix product, so they run as per-row dot products and AXPYs against the heads' weights
-//! stacked and transposed (one contiguous row of `width` weights per output).
+//! matrix product, so they run as hand-blocked loops against the heads' weights stacked and
+//! transposed (one contiguous row of `width` weights per output): per-row dot products forward;
+//! backward, per-row sums of the weight rows and per-column-block sums over all rows, with the
+//! accumulators in registers.
 
 use super::contiguous::{flat, flat_mut};
 use super::dense::{Dense, DenseMut};
@@ -91,13 +93,6 @@ fn dot<T: Real>(a: &[T], b: &[T]) -> T {
     lanes.iter().fold(tail, |acc, &l| acc + l)
 }
 
-#[inline(always)]
-fn axpy<T: Real>(y: &mut [T], alpha: T, x: &[T]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += alpha * x;
-    }
-}
-
 multiversion! {
     /// `logits[r] = features[r] * W_policy + b_policy`, `values[r] = features[r] * w_value + b_value`
     /// with `stacked`/`biases` the heads' `StackedHeads` weights and biases.
@@ -113,34 +108,142 @@ multiversion! {
     }
 }
 
+/// Calls `$kernel::<T, n>($args)` for `n` = `$outputs`, the number of the heads' outputs (two
+/// to nine: one to eight actions and the value), so that each kernel's accumulators are arrays
+/// of a constant size, which can live in registers.
+macro_rules! for_outputs {
+    ($outputs:expr, $kernel:ident($($arg:expr),*)) => {
+        match $outputs {
+            2 => $kernel::<T, 2>($($arg),*),
+            3 => $kernel::<T, 3>($($arg),*),
+            4 => $kernel::<T, 4>($($arg),*),
+            5 => $kernel::<T, 5>($($arg),*),
+            6 => $kernel::<T, 6>($($arg),*),
+            7 => $kernel::<T, 7>($($arg),*),
+            8 => $kernel::<T, 8>($($arg),*),
+            9 => $kernel::<T, 9>($($arg),*),
+            n => unreachable!("{n} outputs: the heads have one to eight actions and the value"),
+        }
+    };
+}
+
+/// Adds `features^T d_outputs` to the first `chunks * LANES` columns of `grad_weights`, for
+/// `OUTPUTS` outputs.
+#[inline(always)]
+fn weight_gradient<T: Real, const OUTPUTS: usize>(
+    features: &[T],
+    d_outputs: &[T],
+    grad_weights: &mut [T],
+    chunks: usize,
+) {
+    let width = grad_weights.len() / OUTPUTS;
+    for c in 0..chunks {
+        let columns = |o: usize| o * width + c * LANES..o * width + (c + 1) * LANES;
+        let mut sums: [[T; LANES]; OUTPUTS] =
+            std::array::from_fn(|o| grad_weights[columns(o)].try_into().expect("chunk"));
+        for (row, d) in features
+            .chunks_exact(width)
+            .zip(d_outputs.chunks_exact(OUTPUTS))
+        {
+            let x: &[T; LANES] = row[c * LANES..(c + 1) * LANES].try_into().expect("chunk");
+            for (sum, &d) in sums.iter_mut().zip(d) {
+                for (s, &x) in sum.iter_mut().zip(x) {
+                    *s += d * x;
+                }
+            }
+        }
+        for (o, sum) in sums.iter().enumerate() {
+            grad_weights[columns(o)].copy_from_slice(sum);
+        }
+    }
+}
+
+/// The derivative with respect to one row of features and, through their ReLU, to its
+/// pre-activation: `d_row = (sum over outputs o of d[o] * W[o]) where row > 0, else 0`, summed
+/// in registers a chunk at a time, and added to `bias_grad` (the features' layer's bias
+/// gradient), as `relu_backward_bias` would in a separate pass over the rows.
+#[inline(always)]
+fn input_gradient<T: Real>(
+    stacked: &[T],
+    d_outputs: &[T],
+    row: &[T],
+    d_row: &mut [T],
+    bias_grad: &mut [T],
+) {
+    let width = d_row.len();
+    let chunks = width / LANES;
+    let relu = |sum: T, x: T| if x > T::ZERO { sum } else { T::ZERO };
+    for c in 0..chunks {
+        let columns = c * LANES..(c + 1) * LANES;
+        let mut sum = [T::ZERO; LANES];
+        for (o, &d) in d_outputs.iter().enumerate() {
+            let w: &[T; LANES] = stacked[o * width + columns.start..o * width + columns.end]
+                .try_into()
+                .expect("chunk");
+            for (s, &w) in sum.iter_mut().zip(w) {
+                *s += d * w;
+            }
+        }
+        let x: &[T; LANES] = row[columns.clone()].try_into().expect("chunk");
+        for (s, &x) in sum.iter_mut().zip(x) {
+            *s = relu(*s, x);
+        }
+        d_row[columns.clone()].copy_from_slice(&sum);
+        for (b, &s) in bias_grad[columns].iter_mut().zip(&sum) {
+            *b += s;
+        }
+    }
+    for j in chunks * LANES..width {
+        let sum = d_outputs
+            .iter()
+            .enumerate()
+            .fold(T::ZERO, |acc, (o, &d)| acc + d * stacked[o * width + j]);
+        d_row[j] = relu(sum, row[j]);
+        bias_grad[j] += d_row[j];
+    }
+}
+
 multiversion! {
     /// The heads' backward. Adds `features^T [dlogits | dvalues]` to `grad_weights` (laid out
-    /// like `stacked`) and the column sums to `grad_biases`, and overwrites `d_features` with
-    /// `[dlogits | dvalues] W^T`.
-    #[allow(clippy::too_many_arguments)]
+    /// like `stacked`) and the column sums to `grad_biases`, overwrites `d_features` with
+    /// `[dlogits | dvalues] W^T` masked by the features' ReLU (zero where a feature is not
+    /// positive), and adds that mask's column sums to `features_bias_grad`. `d_outputs` is
+    /// `[dlogits | dvalues]`, one row of `outputs` per sample.
     fn backward_kernel<T: Real>(
         features: &[T],
         stacked: &[T],
-        dlogits: &[T],
-        dvalues: &[T],
+        d_outputs: &[T],
         grad_weights: &mut [T],
         grad_biases: &mut [T],
         d_features: &mut [T],
+        features_bias_grad: &mut [T],
     ) {
-        let actions = grad_biases.len() - 1;
-        let width = stacked.len() / grad_biases.len();
+        let outputs = grad_biases.len();
+        let width = stacked.len() / outputs;
         let rows = features.chunks_exact(width).zip(d_features.chunks_exact_mut(width));
-        for ((row, d_row), (d_logits, &d_value)) in rows.zip(dlogits.chunks_exact(actions).zip(dvalues)) {
-            d_row.fill(T::ZERO);
-            for o in 0..=actions {
-                let d = if o < actions { d_logits[o] } else { d_value };
-                // Masked actions and confident policies give many exact zeros: skip their AXPYs.
-                if d == T::ZERO {
-                    continue;
+        for ((row, d_row), d) in rows.zip(d_outputs.chunks_exact(outputs)) {
+            input_gradient(stacked, d, row, d_row, features_bias_grad);
+        }
+        for d in d_outputs.chunks_exact(outputs) {
+            for (g, &d) in grad_biases.iter_mut().zip(d) {
+                *g += d;
+            }
+        }
+        // The weight gradient column block by column block: a block's accumulators for every
+        // output stay in registers while all the rows stream past (each row's block is one
+        // strided load), instead of a read-modify-write of every output's row per sample. The
+        // number of outputs is a constant in each instance, so that the accumulators can be
+        // registers. With the input gradient likewise summed in registers a row at a time, this
+        // took the heads' backward from 4.4% to 2.5% of the PPO loop's profile and the loop
+        // from 181k to 187k env steps/s (`cargo bench -p trainer --bench train_speed --
+        // --seconds 20 --skip-anchor`, medians of 4 runs alternating the two builds).
+        let chunks = width / LANES;
+        for_outputs!(outputs, weight_gradient(features, d_outputs, grad_weights, chunks));
+        for (row, d) in features.chunks_exact(width).zip(d_outputs.chunks_exact(outputs)) {
+            for (o, &d) in d.iter().enumerate() {
+                for j in chunks * LANES..width {
+                    grad_weights[o * width + j] += d * row[j];
                 }
-                grad_biases[o] += d;
-                axpy(&mut grad_weights[o * width..(o + 1) * width], d, row);
-                axpy(d_row, d, &stacked[o * width..(o + 1) * width]);
             }
         }
     }
@@ -166,35 +269,42 @@ pub fn heads_forward<T: Real>(
     );
 }
 
-/// The heads' backward for `features` (`[rows, width]`) and the loss derivatives with respect
-/// to their outputs: adds the parameter gradients to `grads` and overwrites `d_features` with
-/// the derivative with respect to the features.
+/// The heads' backward for `features` (`[rows, width]`, the output of a ReLU layer) and
+/// `d_outputs` (`[rows, outputs]`), the loss derivatives with respect to the heads' outputs
+/// (`[dlogits | dvalues]`): adds the parameter gradients to `grads`, overwrites `d_features`
+/// with the derivative with respect to the features' pre-activation (through their ReLU), and
+/// adds its column sums to `features_bias_grad`, the bias gradient of the features' layer. The
+/// ReLU's backward rides along here rather than in a pass of its own over the rows.
 pub fn heads_backward<T: Real>(
     features: ArrayView2<'_, T>,
     heads: &StackedHeads<T>,
-    dlogits: ArrayView2<'_, T>,
-    dvalues: ArrayView1<'_, T>,
+    d_outputs: ArrayView2<'_, T>,
     grads: &mut StackedHeads<T>,
     d_features: ArrayViewMut2<'_, T>,
+    features_bias_grad: ArrayViewMut1<'_, T>,
 ) {
     let rows = features.nrows();
     assert_eq!(features.ncols(), heads.weights.ncols(), "features width");
     assert_eq!(
-        dlogits.dim(),
-        (rows, heads.biases.len() - 1),
-        "dlogits shape"
+        d_outputs.dim(),
+        (rows, heads.biases.len()),
+        "d_outputs shape"
     );
-    assert_eq!(dvalues.len(), rows, "dvalues length");
     assert_eq!(d_features.dim(), features.dim(), "d_features shape");
     assert_eq!(grads.weights.dim(), heads.weights.dim(), "gradient shape");
+    assert_eq!(
+        features_bias_grad.len(),
+        features.ncols(),
+        "features bias gradient length"
+    );
     backward_kernel(
         flat(features),
         flat(heads.weights.view()),
-        flat(dlogits),
-        flat(dvalues),
+        flat(d_outputs),
         flat_mut(grads.weights.view_mut()),
         flat_mut(grads.biases.view_mut()),
         flat_mut(d_features),
+        flat_mut(features_bias_grad),
     );
 }
 
@@ -288,22 +398,60 @@ mod tests {
         assert_eq!(logits, features.dot(&pw) + &pb);
         assert_eq!(values, features.dot(&vw).column(0).to_owned() + vb[0]);
 
-        // dlogits has an exact zero, which the kernel skips.
         let dlogits = array![[1.0, 0.0], [0.5, 2.0]];
         let dvalues = array![3.0, -1.0];
+        // Row-major, as the kernels need (concatenating columns gives a column-major array).
+        let dout = concatenate![Axis(1), dlogits, dvalues.insert_axis(Axis(1))]
+            .as_standard_layout()
+            .into_owned();
         let mut grads = StackedHeads::zeros(3, 3);
         let mut d_features = Array2::from_elem((2, 3), 99.0);
+        let mut features_bias_grad = Array1::from_elem(3, 1.0);
         heads_backward(
             features.view(),
             &heads,
-            dlogits.view(),
-            dvalues.view(),
+            dout.view(),
             &mut grads,
             d_features.view_mut(),
+            features_bias_grad.view_mut(),
         );
-        let dout = concatenate![Axis(1), dlogits, dvalues.insert_axis(Axis(1))];
         assert_eq!(grads.weights, features.t().dot(&dout).t());
         assert_eq!(grads.biases, dout.sum_axis(Axis(0)));
-        assert_eq!(d_features, dout.dot(&heads.weights));
+        // Through the features' ReLU: nothing flows where a feature is 0 or negative.
+        let relu_mask = features.mapv(|x| if x > 0.0 { 1.0 } else { 0.0 });
+        let d_pre = dout.dot(&heads.weights) * &relu_mask;
+        assert_eq!(d_features, array![[22.0, 0.0, 32.0], [0.0, 0.0, 5.5]]);
+        assert_eq!(d_features, d_pre);
+        assert_eq!(features_bias_grad, d_pre.sum_axis(Axis(0)) + 1.0);
+    }
+
+    #[test]
+    fn the_backward_kernels_register_blocks_and_tails_match_the_matrix_formulas() {
+        // 37 columns: two full chunks of LANES and a tail; 5 outputs (4 actions + the value);
+        // small integers, so every sum is exact in f64 whatever its order.
+        let (rows, width, outputs) = (11, 2 * LANES + 5, 5);
+        let small = |i: usize, j: usize, salt: usize| ((i * 31 + j * 17 + salt) % 7) as f64 - 3.0;
+        let features = Array2::from_shape_fn((rows, width), |(i, j)| small(i, j, 1));
+        let mut heads = StackedHeads::zeros(outputs, width);
+        heads.weights = Array2::from_shape_fn((outputs, width), |(o, j)| small(o, j, 2));
+        let dout = Array2::from_shape_fn((rows, outputs), |(i, o)| small(i, o, 3));
+        let mut grads = StackedHeads::zeros(outputs, width);
+        grads.fill(1.0);
+        let mut d_features = Array2::from_elem((rows, width), 99.0);
+        let mut features_bias_grad = Array1::from_elem(width, 2.0);
+        heads_backward(
+            features.view(),
+            &heads,
+            dout.view(),
+            &mut grads,
+            d_features.view_mut(),
+            features_bias_grad.view_mut(),
+        );
+        assert_eq!(grads.weights, features.t().dot(&dout).t().to_owned() + 1.0);
+        assert_eq!(grads.biases, dout.sum_axis(Axis(0)) + 1.0);
+        let d_pre = dout.dot(&heads.weights) * features.mapv(|x| if x > 0.0 { 1.0 } else { 0.0 });
+        assert!(d_pre.iter().any(|&d| d != 0.0) && features.iter().any(|&x| x <= 0.0));
+        assert_eq!(d_features, d_pre);
+        assert_eq!(features_bias_grad, d_pre.sum_axis(Axis(0)) + 2.0);
     }
 }

@@ -197,48 +197,56 @@ impl<T: Real> Mlp<T> {
 
         // The forward pass overwrote illegal logits with a constant: nothing flows back there,
         // whatever the loss's derivative says.
-        let mut dlogits_masked = scratch.masked_dlogits.slice_mut(s![..rows, ..]);
-        dlogits_masked.assign(&dlogits);
-        mask_actions(dlogits_masked.view_mut(), masks, T::ZERO);
+        let mut d_outputs = scratch.d_outputs.slice_mut(s![..rows, ..]);
+        d_outputs
+            .slice_mut(s![.., ..shape.actions])
+            .assign(&dlogits);
+        d_outputs.column_mut(shape.actions).assign(&dvalues);
+        mask_actions(d_outputs.slice_mut(s![.., ..shape.actions]), masks, T::ZERO);
 
+        // `d_hidden[l]` receives the derivative with respect to layer l's pre-activation: the
+        // heads' backward and each layer's input gradient apply the ReLU below them (and its
+        // bias gradient) on the way.
         scratch.heads_grads.fill(T::ZERO);
+        let top = self
+            .layout
+            .dense_mut(self.layout.hidden_layer(depth - 1), grads);
         heads_backward(
             acts.hidden[depth - 1].slice(s![..rows, ..]),
             &acts.heads,
-            dlogits_masked.view(),
-            dvalues,
+            d_outputs.view(),
             &mut scratch.heads_grads,
             scratch.d_hidden[depth - 1].slice_mut(s![..rows, ..]),
+            top.bias,
         );
         for (head, outputs) in self.heads() {
             let grad = self.layout.dense_mut(head, grads);
             scratch.heads_grads.add_to_head(outputs, grad);
         }
 
-        // Down through each layer: its ReLU (fused with the bias gradient), then `h = x W`,
-        // whose gradients are `x^T dh` for W and `dh W^T` for x.
+        // Down through each layer `h = relu(x W + b)`: the gradients are `x^T dh` for W and
+        // `dh W^T` for x, then the ReLU of x's layer (fused with its bias gradient).
         for layer in (1..depth).rev() {
             let tensors = self.layout.hidden_layer(layer);
             let grad = self.layout.dense_mut(tensors, grads);
             let (below, above) = scratch.d_hidden.split_at_mut(layer);
-            let mut d_h = above[0].slice_mut(s![..rows, ..]);
-            let h = acts.hidden[layer].slice(s![..rows, ..]);
-            relu_backward_bias(flat_mut(d_h.view_mut()), flat(h), flat_mut(grad.bias));
+            let d_h = above[0].slice(s![..rows, ..]);
             let x = acts.hidden[layer - 1].slice(s![..rows, ..]);
-            matmul_into(grad.weight, x.t(), d_h.view(), Write::Accumulate);
-            let d_x = below[layer - 1].slice_mut(s![..rows, ..]);
+            matmul_into(grad.weight, x.t(), d_h, Write::Accumulate);
+            let mut d_x = below[layer - 1].slice_mut(s![..rows, ..]);
             let weight = self.layer(tensors).weight;
-            matmul_into(d_x, d_h.view(), weight.t(), Write::Overwrite);
+            matmul_into(d_x.view_mut(), d_h, weight.t(), Write::Overwrite);
+            let below_grad = self
+                .layout
+                .dense_mut(self.layout.hidden_layer(layer - 1), grads);
+            relu_backward_bias(flat_mut(d_x), flat(x), flat_mut(below_grad.bias));
         }
 
         // The first layer's weight gradient goes only to the rows its inputs gathered.
         let grad = self.layout.dense_mut(self.layout.hidden_layer(0), grads);
-        let d_h = flat_mut(scratch.d_hidden[0].slice_mut(s![..rows, ..]));
-        let h = flat(acts.hidden[0].slice(s![..rows, ..]));
-        relu_backward_bias(d_h, h, flat_mut(grad.bias));
         scatter_add_rows(
             flat_mut(grad.weight),
-            d_h,
+            flat(scratch.d_hidden[0].slice(s![..rows, ..])),
             shape.hidden[0],
             inputs,
             shape.active_inputs,

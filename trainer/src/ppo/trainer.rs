@@ -207,41 +207,55 @@ impl<E: VecEnvironment> Trainer<E> {
             worker.sums = LossSums::default();
         }
         let parent = timed_runtime::current_call();
-        for _epoch in 0..config.epochs {
-            shuffle(&mut self.permutation, &mut self.shuffle_rng);
-            for indices in self.permutation.chunks_exact(minibatch) {
-                for (adv, &i) in self.minibatch_advantages.iter_mut().zip(indices) {
-                    let i = i as usize;
-                    *adv = self.buffers[i / per_shard].advantages[i % per_shard];
-                }
-                if config.normalize_advantages {
-                    normalize_advantages(&mut self.minibatch_advantages);
-                }
-                let (model, buffers, advantages) =
-                    (&self.model, &self.buffers, &self.minibatch_advantages);
-                let used = indices.len().div_ceil(per_worker);
-                let workers = &mut self.workers[..used];
-                self.pool.install(|| {
-                    for_each_indexed(workers, &|w, worker| {
+        let Self {
+            model,
+            adam,
+            buffers,
+            workers,
+            pool,
+            shuffle_rng,
+            permutation,
+            minibatch_advantages,
+            ..
+        } = self;
+        // The whole update runs on the pool: its joins then hand work between the pool's
+        // threads only, where calling the pool from this thread for every minibatch's
+        // gradients and optimizer step would park and wake this thread each time.
+        pool.install(|| {
+            let _in_parent = parent.map(CallContext::enter);
+            for _epoch in 0..config.epochs {
+                shuffle(permutation, shuffle_rng);
+                for indices in permutation.chunks_exact(minibatch) {
+                    for (adv, &i) in minibatch_advantages.iter_mut().zip(indices) {
+                        let i = i as usize;
+                        *adv = buffers[i / per_shard].advantages[i % per_shard];
+                    }
+                    if config.normalize_advantages {
+                        normalize_advantages(minibatch_advantages);
+                    }
+                    let (model_ref, advantages) = (&*model, &*minibatch_advantages);
+                    let buffers = &*buffers;
+                    let used = indices.len().div_ceil(per_worker);
+                    for_each_indexed(&mut workers[..used], &|w, worker| {
                         let _in_parent = parent.map(CallContext::enter);
                         let rows = w * per_worker..((w + 1) * per_worker).min(indices.len());
                         let samples = WorkerSamples {
                             indices: &indices[rows.clone()],
                             advantages: &advantages[rows],
                         };
-                        worker.compute_gradient(model, buffers, samples, &coefs, scale);
-                    })
-                });
-                grad_norm_sum += optimizer_step(
-                    &mut self.workers[..used],
-                    &mut self.model,
-                    &mut self.adam,
-                    &self.pool,
-                    config.max_grad_norm,
-                    learning_rate,
-                );
+                        worker.compute_gradient(model_ref, buffers, samples, &coefs, scale);
+                    });
+                    grad_norm_sum += optimizer_step(
+                        &mut workers[..used],
+                        model,
+                        adam,
+                        pool,
+                        config.max_grad_norm,
+                        learning_rate,
+                    );
+                }
             }
-        }
+        });
         for worker in &self.workers {
             sums.add(&worker.sums);
         }
