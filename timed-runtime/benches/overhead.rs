@@ -429,69 +429,33 @@ fn main() {
             .map(|&(_, count)| count)
     };
 
+    let row = |name, loop_name: Option<&str>, target| Row {
+        name,
+        figures: [None; 2],
+        instructions: loop_name.and_then(instructions_of),
+        target,
+    };
     let mut rows: Vec<Row> = vec![
-        Row {
-            name: "bare call (absolute)",
-            figures: [None; 2],
-            instructions: None,
-            target: "",
-        },
-        Row {
-            name: "floor: two clock readings",
-            figures: [None; 2],
-            instructions: instructions_of("floor"),
-            target: "",
-        },
-        Row {
-            name: "#[timed] off",
-            figures: [None; 2],
-            instructions: instructions_of("off"),
-            target: "<= 0.5 ns",
-        },
-        Row {
-            name: "#[timed] compile-off",
-            figures: [None; 2],
-            instructions: instructions_of("compile-off"),
-            target: "0 ns",
-        },
-        Row {
-            name: "#[timed] summary",
-            figures: [None; 2],
-            instructions: instructions_of("summary"),
-            target: "<= 22 ns, <= 1.3x floor",
-        },
-        Row {
-            name: "#[timed] full",
-            figures: [None; 2],
-            instructions: instructions_of("full"),
-            target: "<= 1.5x floor, <= fastrace; process <= 1/3 fastrace's",
-        },
-        Row {
-            name: "anchor: two Instant::now()",
-            figures: [None; 2],
-            instructions: None,
-            target: "",
-        },
-        Row {
-            name: "anchor: fastrace #[trace] + reporter",
-            figures: [None; 2],
-            instructions: instructions_of("fastrace"),
-            target: "",
-        },
-        Row {
-            name: "anchor: tracing #[instrument] to file",
-            figures: [None; 2],
-            instructions: None,
-            target: "",
-        },
+        row("bare call (absolute)", None, ""),
+        row("floor: two clock readings", Some("floor"), ""),
+        row("#[timed] off", Some("off"), "<= 0.5 ns"),
+        row("#[timed] compile-off", Some("compile-off"), "0 ns"),
+        row(
+            "#[timed] summary",
+            Some("summary"),
+            "<= 22 ns, <= 1.3x floor",
+        ),
+        row(
+            "#[timed] full",
+            Some("full"),
+            "<= 1.5x floor, <= fastrace; process <= 1/3 fastrace's",
+        ),
+        row("anchor: two Instant::now()", None, ""),
+        row("anchor: fastrace #[trace] + reporter", Some("fastrace"), ""),
+        row("anchor: tracing #[instrument] to file", None, ""),
     ];
     #[cfg(feature = "tracing")]
-    rows.push(Row {
-        name: "tracing #[instrument] + TimedLayer",
-        figures: [None; 2],
-        instructions: None,
-        target: "",
-    });
+    rows.push(row("tracing #[instrument] + TimedLayer", None, ""));
 
     for (slot, threads) in [1usize, 2].into_iter().enumerate() {
         let base = plain(threads, calls(4e6), repeats, |i| {
