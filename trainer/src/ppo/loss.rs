@@ -37,7 +37,9 @@ impl SampleLoss {
 #[inline]
 pub fn log_softmax<T: Real>(logits: &[T], log_probs: &mut [T]) {
     let max = logits.iter().copied().fold(logits[0], T::max);
-    let sum = logits.iter().fold(T::ZERO, |acc, &z| acc + (z - max).exp());
+    let sum = logits
+        .iter()
+        .fold(T::ZERO, |acc, &z| acc + (z - max).exp_masked());
     let log_sum = max + sum.ln();
     for (lp, &z) in log_probs.iter_mut().zip(logits) {
         *lp = z - log_sum;
@@ -68,7 +70,7 @@ pub fn sample_loss_and_grad<T: Real>(
     let probs = &mut probs[..n];
     let mut entropy = T::ZERO;
     for (p, &lp) in probs.iter_mut().zip(log_probs.iter()) {
-        *p = lp.exp();
+        *p = lp.exp_masked();
         entropy -= *p * lp;
     }
 

@@ -1,5 +1,7 @@
 //! Choosing actions from masked logits: a categorical draw for training, argmax for evaluation.
 
+use crate::model::Real;
+
 /// Draws an action from `softmax(logits)` with the uniform number `u` in [0, 1); returns it and
 /// its log-probability. Masked logits have probability 0 and are never drawn.
 #[inline]
@@ -8,7 +10,7 @@ pub fn sample_action(logits: &[f32], u: f32) -> (usize, f32) {
     let mut weights = [0.0f32; 8];
     let mut sum = 0.0;
     for (w, &z) in weights.iter_mut().zip(logits) {
-        *w = (z - max).exp();
+        *w = (z - max).exp_masked();
         sum += *w;
     }
     let target = u * sum;
