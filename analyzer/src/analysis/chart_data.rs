@@ -47,7 +47,7 @@ pub fn collect(dataset: &Dataset, components: &[ComponentReport]) -> ChartData {
         };
         let op = &dataset.table.ops[id];
         let bins = match &op.durations {
-            Distribution::Exact(values) => exact_log_bins(values, op.min_ns, op.max_ns),
+            Distribution::Exact(values) => exact_log_bins(values.runs(), op.min_ns, op.max_ns),
             Distribution::Histogram(histogram) => {
                 log_bins(histogram.buckets(), op.min_ns, op.max_ns)
             }
@@ -141,11 +141,16 @@ pub fn log_bins(
 /// the same formula, instead of a logarithm per value. A value so close to a bin's start
 /// that rounding in the logarithm could decide is binned by the formula itself, so the
 /// counts are the formula's exactly.
-pub fn exact_log_bins(values: &[u64], min_ns: u64, max_ns: u64) -> Vec<(f64, f64)> {
+pub fn exact_log_bins<'a>(
+    runs: impl Iterator<Item = &'a [u64]>,
+    min_ns: u64,
+    max_ns: u64,
+) -> Vec<(f64, f64)> {
     /// Bin starts, padded with "never" to a power of two for a fixed-step search.
     const SEARCHED: usize = DISTRIBUTION_BINS.next_power_of_two();
+    let values = runs.flatten().copied();
     if max_ns >= u64::MAX / 2 {
-        return log_bins(values.iter().map(|&v| (v as f64, 1)), min_ns, max_ns);
+        return log_bins(values.map(|v| (v as f64, 1)), min_ns, max_ns);
     }
     let scale = Scale::new(min_ns, max_ns);
     let bin_of = |value: u64| scale.bin(value as f64);
@@ -165,7 +170,7 @@ pub fn exact_log_bins(values: &[u64], min_ns: u64, max_ns: u64) -> Vec<(f64, f64
         *start = low;
     }
     let mut counts = [0u64; DISTRIBUTION_BINS];
-    for &value in values {
+    for value in values {
         let mut bin = 0;
         let mut step = SEARCHED / 2;
         while step > 0 {
@@ -237,7 +242,7 @@ mod tests {
             }
             let by_formula = log_bins(values.iter().map(|&v| (v as f64, 1)), min_ns, max_ns);
             assert_eq!(
-                exact_log_bins(&values, min_ns, max_ns),
+                exact_log_bins(std::iter::once(values.as_slice()), min_ns, max_ns),
                 by_formula,
                 "{min_ns}..={max_ns}"
             );

@@ -38,10 +38,9 @@ pub fn now_utc() -> String {
 
 /// Runs every analysis on what was read and builds the report. Fails only when a worker
 /// thread fails.
-pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error> {
+pub fn analyze(dataset: Dataset, options: &Options) -> Result<Report, Error> {
     let inject_panic = options.inject_panic.as_ref();
-    let stats =
-        components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
+    let stats = components::summarize_all(&dataset.table.keys, &dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
         .processes
         .iter()

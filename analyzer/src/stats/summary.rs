@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::accumulator::OpAccumulator;
-use super::distribution::{Distribution, Method};
+use super::distribution::{Distribution, Method, Percentiles, exact_percentiles};
 use crate::units::ns_to_ms;
 
 /// Duration statistics in milliseconds. Count, total, min, max, mean and standard deviation
@@ -36,12 +36,16 @@ pub struct Totals {
     pub std_dev_ns: f64,
 }
 
-pub fn summarize(totals: Totals, durations: &mut Distribution) -> Option<DurationStats> {
+pub fn summarize(totals: Totals, durations: &Distribution) -> Option<DurationStats> {
     if totals.count == 0 {
         return None;
     }
     let percentiles = durations.percentiles(totals.min_ns, totals.max_ns)?;
-    Some(DurationStats {
+    Some(stats_of(totals, percentiles))
+}
+
+fn stats_of(totals: Totals, percentiles: Percentiles) -> DurationStats {
+    DurationStats {
         count: totals.count,
         total_ms: ns_to_ms(totals.total_ns as f64),
         min_ms: ns_to_ms(totals.min_ns as f64),
@@ -53,7 +57,7 @@ pub fn summarize(totals: Totals, durations: &mut Distribution) -> Option<Duratio
         std_dev_ms: ns_to_ms(totals.std_dev_ns),
         tail_excess_ms: ns_to_ms(percentiles.tail_excess),
         statistics: percentiles.method,
-    })
+    }
 }
 
 impl OpAccumulator {
@@ -67,10 +71,9 @@ impl OpAccumulator {
         }
     }
 
-    /// The operation's statistics (reorders its exact samples).
-    pub fn summarize(&mut self) -> Option<DurationStats> {
-        let totals = self.totals();
-        summarize(totals, &mut self.durations)
+    /// The operation's statistics.
+    pub fn summarize(&self) -> Option<DurationStats> {
+        summarize(self.totals(), &self.durations)
     }
 }
 
@@ -80,21 +83,6 @@ pub fn summarize_group(members: &[&OpAccumulator], exact_cap: usize) -> Option<D
     let count: u64 = members.iter().map(|op| op.count).sum();
     if count == 0 {
         return None;
-    }
-    let all_exact = members
-        .iter()
-        .all(|op| op.durations.method() == Method::Exact);
-    let mut merged = Distribution::default();
-    if all_exact && count <= exact_cap as u64 {
-        for op in members {
-            merged.merge(op.durations.clone(), exact_cap);
-        }
-    } else {
-        let mut histogram = Box::default();
-        for op in members {
-            op.durations.add_to(&mut histogram);
-        }
-        merged = Distribution::Histogram(histogram);
     }
     let totals = Totals {
         count,
@@ -108,7 +96,28 @@ pub fn summarize_group(members: &[&OpAccumulator], exact_cap: usize) -> Option<D
         max_ns: members.iter().map(|op| op.max_ns).max().unwrap_or(0),
         std_dev_ns: f64::NAN,
     };
-    let mut stats = summarize(totals, &mut merged)?;
+    // The members' exact runs are read where they are, not copied together.
+    let exact_runs: Option<Vec<&[u64]>> = members
+        .iter()
+        .map(|op| match &op.durations {
+            Distribution::Exact(values) => Some(values.runs()),
+            Distribution::Histogram(_) => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(|runs| runs.into_iter().flatten().collect());
+    let mut stats = match exact_runs {
+        Some(runs) if count <= exact_cap as u64 => stats_of(
+            totals,
+            exact_percentiles(&runs, totals.min_ns, totals.max_ns)?,
+        ),
+        _ => {
+            let mut histogram = Box::default();
+            for op in members {
+                op.durations.add_to(&mut histogram);
+            }
+            summarize(totals, &Distribution::Histogram(histogram))?
+        }
+    };
     stats.std_dev_ms = pooled_std_dev_ms(members);
     Some(stats)
 }
