@@ -1,10 +1,13 @@
 //! The durations of one operation: every value while there are at most `exact_cap` of them
 //! (exact percentiles), then a log-linear histogram (bounded memory, bounded relative error).
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use super::histogram::Histogram;
 use super::order_statistics::OrderStatistics;
+use super::tallies::Tallies;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Distribution {
@@ -20,6 +23,9 @@ pub struct ExactValues {
     recorded: Vec<u64>,
     merged: Vec<Vec<u64>>,
     merged_len: usize,
+    /// Made by the first statistics that need them, then read by the phase's and the chart's
+    /// (stale, and so not used, if values were recorded since).
+    tallies: OnceLock<Option<Tallies>>,
 }
 
 /// A merged run shorter than this is appended: copying it costs less than keeping it apart.
@@ -45,7 +51,17 @@ impl ExactValues {
         self.runs().flatten().copied()
     }
 
+    /// The values' tallies, made on the first call (`min` and `max`: the least and greatest
+    /// value); `None` when the values cannot be tallied (see [`Tallies::of`]).
+    pub fn tallies(&self, min: u64, max: u64) -> Option<&Tallies> {
+        self.tallies
+            .get_or_init(|| Tallies::of(&self.runs().collect::<Vec<_>>(), min, max))
+            .as_ref()
+            .filter(|tallies| tallies.count() == self.len() as u64)
+    }
+
     fn append(&mut self, other: ExactValues) {
+        self.tallies = OnceLock::new();
         for run in std::iter::once(other.recorded).chain(other.merged) {
             if run.len() < SHORTEST_KEPT_RUN {
                 self.recorded.extend_from_slice(&run);
@@ -165,7 +181,7 @@ impl Distribution {
     pub fn percentiles(&self, min: u64, max: u64) -> Option<Percentiles> {
         match self {
             Distribution::Exact(values) => {
-                exact_percentiles(&values.runs().collect::<Vec<_>>(), min, max)
+                exact_percentiles(&values.runs().collect::<Vec<_>>(), values.tallies(min, max))
             }
             Distribution::Histogram(histogram) => {
                 let median = histogram.quantile(0.5, min, max);
@@ -191,9 +207,9 @@ impl Distribution {
     }
 }
 
-/// Exact percentiles of the values of several runs taken together (`None` for no values);
-/// `min` and `max` are their least and greatest value.
-pub fn exact_percentiles(runs: &[&[u64]], min: u64, max: u64) -> Option<Percentiles> {
+/// Exact percentiles of the values of several runs taken together (`None` for no values),
+/// selected with the help of their tallies when there are any.
+pub fn exact_percentiles(runs: &[&[u64]], tallies: Option<&Tallies>) -> Option<Percentiles> {
     let count: usize = runs.iter().map(|run| run.len()).sum();
     let last = count.checked_sub(1)?;
     let position = |q: f64| q * last as f64;
@@ -207,7 +223,7 @@ pub fn exact_percentiles(runs: &[&[u64]], min: u64, max: u64) -> Option<Percenti
     ranks.sort_unstable();
     ranks.dedup();
     let tail_rank = position(0.95).floor() as usize;
-    let order = OrderStatistics::select(runs, &ranks, tail_rank, min, max);
+    let order = OrderStatistics::select(runs, tallies, &ranks, tail_rank);
     let interpolate = |q: f64| {
         let position = position(q);
         let rank = position.floor() as usize;
@@ -221,20 +237,23 @@ pub fn exact_percentiles(runs: &[&[u64]], min: u64, max: u64) -> Option<Percenti
         median,
         p95,
         p99: interpolate(0.99),
-        tail_excess: tail_excess(runs, &order, median, p95, max),
+        tail_excess: tail_excess(runs, tallies.is_some(), &order, median, p95),
         method: Method::Exact,
     })
 }
 
-/// Values below this are exact in f64 and so are their halves: the median, the tail's terms
-/// and its partial sums (while under it) are then exact, whatever order they are added in.
-const HALVES_EXACT: u64 = 1 << 52;
-
-/// The sum over values above p95 of (value - median). Summed exactly in integers and rounded
-/// once, which is what adding the terms in f64 gives whenever that is exact (any sum below
-/// 2^52 ns, 52 days); past that the terms are added in f64 in the runs' order.
-fn tail_excess(runs: &[&[u64]], order: &OrderStatistics, median: f64, p95: f64, max: u64) -> f64 {
-    if max < HALVES_EXACT {
+/// The sum over values above p95 of (value - median). For tallied values, summed exactly in
+/// integers and rounded once: what adding the terms in f64 gives whenever that is exact (any
+/// sum below 2^52 ns, 52 days), in whatever order. Others are added in f64 in the runs' order.
+fn tail_excess(
+    runs: &[&[u64]],
+    tallied: bool,
+    order: &OrderStatistics,
+    median: f64,
+    p95: f64,
+) -> f64 {
+    // Tallied values lie below 2^52: they, their halves and so the median are exact in f64.
+    if tallied {
         let (count, sum) = order.above(p95);
         if count == 0 {
             // What a sum of no f64 terms is (and so what the report has always said).

@@ -6,3 +6,4 @@ pub mod histogram;
 pub mod order_statistics;
 pub mod sampler;
 pub mod summary;
+pub mod tallies;

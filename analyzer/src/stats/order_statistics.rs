@@ -1,41 +1,21 @@
 //! The values at a few ranks of many durations held in several runs (an operation's exact
 //! samples, one run per chunk that read them, or all the runs of a phase's operations), found
-//! without concatenating, sorting or reordering the runs: one pass counts the values per
-//! log-linear bucket, which tells the bucket each rank falls in; a second pass copies out only
-//! those buckets' values and totals every value above one of them (for the tail excess);
-//! selection among the copies finishes. Two streaming passes, where selecting rank after rank
-//! in a concatenated copy partitions the values several times and copies them once more.
+//! without concatenating, sorting or reordering the runs: the runs' [`Tallies`] tell the
+//! bucket each rank falls in and total the values above the tail rank's bucket; a bucket of
+//! equal values gives its value at once, and the others are copied out of the runs in one
+//! pass and selected from. Selecting rank after rank in a concatenated copy instead
+//! partitions all the values several times and copies them once more.
 //!
 //! Measured with callgrind (`analyzer report --logs DIR --out OUT --quiet --threads 1` on 2 M
 //! rows in the original's format from `cargo run --release -p analyzer --example
 //! synthetic_logs -- DIR 2000000 legacy`): the statistics of the operations (`summarize_all`)
-//! and of the phases (`summarize_group`) ran 43.0 M + 60.2 M instructions with successive
-//! `select_nth_unstable` on concatenated copies, and 27.0 M + 28.8 M this way. Those durations
-//! are logged to 10 us, so the ranks' buckets hold one value each and the second pass is
-//! skipped.
+//! and of the phases (`build_components`, mostly `summarize_group`) ran 43.0 M + 60.2 M
+//! instructions with successive `select_nth_unstable` on concatenated copies; 27.0 M + 28.8 M
+//! with a counting pass per operation and per phase; 26.7 M + 2.2 M with the phases'
+//! tallies added up from their operations'. Those durations are logged to 10 us, so every
+//! bucket holding a rank holds one value and the runs are never read a second time.
 
-/// Sub-buckets per power of two: a bucket spans at most 1/256 of the values in it, so the
-/// bucket of a rank holds a small share of the values unless many are equal.
-const SUB_BUCKET_BITS: u32 = 8;
-
-/// Fewer values than this are copied into one bucket: the counting pass would cost more than
-/// the selection it saves.
-const BUCKETED_MIN_VALUES: usize = 4096;
-
-/// Added to a value before bucketing, so that values below it get a bucket each.
-const OFFSET: u64 = 1 << SUB_BUCKET_BITS;
-
-/// The log-linear bucket of a value: the exponent and leading eight mantissa bits of
-/// `value + 256` as an f64 (exact below 2^53, rounded monotonically above), a conversion and
-/// a shift where computing them from the leading zeros takes a branch and five more
-/// operations. Never decreases as the value grows, so ranks map to buckets in order; values
-/// from 2^63 - 256 up (never durations) land above every other value's bucket, so outside
-/// `min..=max` of the lower ones.
-#[inline]
-fn bucket(value: u64) -> usize {
-    let shifted = value.saturating_add(OFFSET) as i64;
-    ((shifted as f64).to_bits() >> (f64::MANTISSA_DIGITS - 1 - SUB_BUCKET_BITS)) as usize
-}
+use super::tallies::{Tallies, bucket};
 
 /// The values at the requested ranks, and what is needed to total the values above a
 /// threshold near the tail rank (see [`OrderStatistics::above`]).
@@ -57,29 +37,28 @@ pub struct OrderStatistics {
 impl OrderStatistics {
     /// The values of `runs` (taken together) at `ranks` (ascending, distinct, each below the
     /// number of values). `tail_rank` is one of `ranks`: [`Self::above`] then totals the values
-    /// above a threshold between the value at it and at the next requested rank. `min` and
-    /// `max` bound the values (if one lies outside, every value is copied into one bucket:
-    /// still right, only slower). Panics when a rank is out of range or `tail_rank` is not one
-    /// of `ranks`.
+    /// above a threshold between the value at it and at the next requested rank. `tallies`
+    /// are the runs' (without them every value is copied into one bucket: as right, only
+    /// slower). Panics when a rank is out of range, `tail_rank` is not one of `ranks` or the
+    /// tallies count other values.
     pub fn select(
         runs: &[&[u64]],
+        tallies: Option<&Tallies>,
         ranks: &[usize],
         tail_rank: usize,
-        min: u64,
-        max: u64,
     ) -> OrderStatistics {
         let total: usize = runs.iter().map(|run| run.len()).sum();
         assert!(
             ranks.windows(2).all(|pair| pair[0] < pair[1])
                 && ranks.last().is_none_or(|&last| last < total)
-                && ranks.contains(&tail_rank),
-            "ranks must ascend, lie below {total} and hold the tail rank"
+                && ranks.contains(&tail_rank)
+                && tallies.is_none_or(|tallies| tallies.count() == total as u64),
+            "ranks must ascend, lie below {total} and hold the tail rank; tallies must count the runs"
         );
-        let bucketed = (total >= BUCKETED_MIN_VALUES && total <= u32::MAX as usize && min <= max)
-            .then(|| copy_rank_buckets(runs, ranks, tail_rank, min, max))
-            .flatten();
-        let (copied, above_count, above_sum) =
-            bucketed.unwrap_or_else(|| (vec![(0, Copied::Mixed(runs.concat()))], 0, 0));
+        let (copied, above_count, above_sum) = match tallies {
+            Some(tallies) => copy_rank_buckets(runs, tallies, ranks, tail_rank),
+            None => (vec![(0, Copied::Mixed(runs.concat()))], 0, 0),
+        };
         let mut selected = OrderStatistics {
             ranks: ranks.to_vec(),
             values: Vec::with_capacity(ranks.len()),
@@ -163,62 +142,33 @@ fn bucket_of_rank(copied: &[(usize, Copied)], rank: usize) -> usize {
 
 type Bucketed = (Vec<(usize, Copied)>, u64, u128);
 
-/// What the counting pass keeps per bucket.
-#[derive(Clone, Copy)]
-struct BucketTally {
-    count: u64,
-    sum: u64,
-    least: u64,
-}
-
-impl BucketTally {
-    const EMPTY: BucketTally = BucketTally {
-        count: 0,
-        sum: 0,
-        least: u64::MAX,
-    };
-
-    /// All its values are equal: they add up to as many times the least.
-    fn all_equal(&self) -> bool {
-        u128::from(self.sum) == u128::from(self.count) * u128::from(self.least)
-    }
-}
-
-/// Tallies the values per bucket, takes the total above the tail rank's bucket from the
-/// tallies, and copies out the buckets holding the ranks: a bucket of equal values as its
-/// value and count, any other by a second pass. `None` when a value
-/// lies outside `min..=max`, or a bucket's sum could overflow.
+/// Finds the buckets holding the ranks and the total above the tail rank's bucket in the
+/// tallies, and copies out the buckets holding the ranks: one of equal values as its value
+/// and count, any other by a pass over the runs.
 fn copy_rank_buckets(
     runs: &[&[u64]],
+    tallies: &Tallies,
     ranks: &[usize],
     tail_rank: usize,
-    min: u64,
-    max: u64,
-) -> Option<Bucketed> {
-    let total: usize = runs.iter().map(|run| run.len()).sum();
-    if u128::from(max) * total as u128 > u128::from(u64::MAX) {
-        return None;
-    }
-    let base = bucket(min);
-    let mut tallies = vec![BucketTally::EMPTY; bucket(max) - base + 1];
-    for run in runs {
-        for &value in *run {
-            let tally = tallies.get_mut(bucket(value).wrapping_sub(base))?;
-            tally.count += 1;
-            tally.sum += value;
-            tally.least = tally.least.min(value);
-        }
-    }
-    // The buckets holding the ranks, ascending: (bucket, rank of its least value).
-    let mut targets: Vec<(usize, usize)> = Vec::with_capacity(ranks.len());
+) -> Bucketed {
+    // The buckets holding the ranks, ascending: (bucket, rank of its least value, copy).
+    let mut targets: Vec<(usize, usize, Copied)> = Vec::with_capacity(ranks.len());
     let mut tail_bucket = 0;
     let mut first = 0usize;
     let mut pending = ranks.iter().copied().peekable();
-    for (index, tally) in tallies.iter().enumerate() {
+    for &(index, tally) in tallies.buckets() {
         let end = first + tally.count as usize;
         while let Some(rank) = pending.next_if(|&rank| rank < end) {
-            if targets.last().is_none_or(|&(last, _)| last != index) {
-                targets.push((index, first));
+            if targets.last().is_none_or(|&(last, _, _)| last != index) {
+                let copy = if tally.all_equal() {
+                    Copied::Equal {
+                        value: tally.least,
+                        count: tally.count as usize,
+                    }
+                } else {
+                    Copied::Mixed(Vec::with_capacity(tally.count as usize))
+                };
+                targets.push((index, first, copy));
             }
             if rank == tail_rank {
                 tail_bucket = index;
@@ -226,52 +176,49 @@ fn copy_rank_buckets(
         }
         first = end;
     }
-    let (above_count, above_sum) = tallies[tail_bucket + 1..]
+    let (above_count, above_sum) = tallies
+        .buckets()
         .iter()
-        .fold((0u64, 0u128), |(count, sum), tally| {
+        .filter(|&&(index, _)| index > tail_bucket)
+        .fold((0u64, 0u128), |(count, sum), (_, tally)| {
             (count + tally.count, sum + u128::from(tally.sum))
         });
-    let mut copies: Vec<Copied> = targets
-        .iter()
-        .map(|&(index, _)| {
-            let tally = tallies[index];
-            if tally.all_equal() {
-                Copied::Equal {
-                    value: tally.least,
-                    count: tally.count as usize,
-                }
-            } else {
-                Copied::Mixed(Vec::with_capacity(tally.count as usize))
-            }
-        })
-        .collect();
-    // Each bucket's slot in the copies plus one (0: nothing to copy).
-    let mut slots = vec![0u8; tallies.len()];
-    let mut any_mixed = false;
-    for (slot, (&(index, _), copy)) in targets.iter().zip(&copies).enumerate() {
-        if matches!(copy, Copied::Mixed(_)) {
-            slots[index] = slot as u8 + 1;
-            any_mixed = true;
-        }
-    }
-    if any_mixed {
-        for run in runs {
-            for &value in *run {
-                let slot = slots[bucket(value) - base];
-                if slot != 0
-                    && let Copied::Mixed(values) = &mut copies[usize::from(slot) - 1]
-                {
-                    values.push(value);
-                }
-            }
-        }
-    }
+    copy_mixed_buckets(runs, &mut targets);
     let copied = targets
-        .iter()
-        .map(|&(_, first)| first)
-        .zip(copies)
+        .into_iter()
+        .map(|(_, first, copy)| (first, copy))
         .collect();
-    Some((copied, above_count, above_sum))
+    (copied, above_count, above_sum)
+}
+
+/// Copies the values of the targets' mixed buckets out of the runs, in one pass.
+fn copy_mixed_buckets(runs: &[&[u64]], targets: &mut [(usize, usize, Copied)]) {
+    let mixed = || {
+        targets
+            .iter()
+            .filter(|(_, _, copy)| matches!(copy, Copied::Mixed(_)))
+            .map(|&(index, _, _)| index)
+    };
+    let (Some(lowest), Some(highest)) = (mixed().min(), mixed().max()) else {
+        return;
+    };
+    // Each mixed bucket's index in `targets` plus one (0: not copied), from the lowest on.
+    let mut slots = vec![0u8; highest - lowest + 1];
+    for (slot, (index, _, copy)) in targets.iter().enumerate() {
+        if matches!(copy, Copied::Mixed(_)) {
+            slots[index - lowest] = slot as u8 + 1;
+        }
+    }
+    for run in runs {
+        for &value in *run {
+            if let Some(&slot) = slots.get(bucket(value).wrapping_sub(lowest))
+                && slot != 0
+                && let Copied::Mixed(values) = &mut targets[usize::from(slot) - 1].2
+            {
+                values.push(value);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -286,32 +233,6 @@ mod tests {
             state ^= state << 17;
             state
         }
-    }
-
-    #[test]
-    fn buckets_never_decrease_and_split_powers_of_two_in_256() {
-        // 0..=255 get a bucket each, then two values share one up to 767, then four, ...
-        let first = bucket(0);
-        for value in 0..256 {
-            assert_eq!(bucket(value), first + value as usize);
-        }
-        assert_eq!(
-            [256, 257, 258, 767, 768, 771, 772].map(bucket),
-            [256, 256, 257, 511, 512, 512, 513].map(|offset| first + offset)
-        );
-        let mut previous = 0;
-        let mut value = 1u64;
-        while let Some(next) = value
-            .checked_add(value / 91 + 1)
-            .filter(|&next| next < (1 << 63) - OFFSET)
-        {
-            assert!(bucket(next) >= previous, "{next}");
-            previous = bucket(next);
-            value = next;
-        }
-        let highest_duration = bucket((1 << 63) - 257);
-        assert!(highest_duration < bucket((1 << 63) - 256));
-        assert!(highest_duration < bucket(u64::MAX));
     }
 
     /// Against a sorted copy: every rank, and the values above thresholds between the tail
@@ -353,7 +274,10 @@ mod tests {
                     .into_iter()
                     .collect();
                 let slices: Vec<&[u64]> = runs.iter().map(Vec::as_slice).collect();
-                let selected = OrderStatistics::select(&slices, &ranks, tail, min, max);
+                let tallies = Tallies::of(&slices, min, max);
+                let inside = min <= sorted[0] && sorted[last] <= max;
+                assert_eq!(tallies.is_some(), inside, "{shape} {lengths:?}");
+                let selected = OrderStatistics::select(&slices, tallies.as_ref(), &ranks, tail);
                 for &rank in &ranks {
                     assert_eq!(selected.value(rank), sorted[rank], "{shape} {lengths:?}");
                 }
@@ -382,6 +306,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "ranks must ascend")]
     fn a_rank_past_the_end_is_a_bug() {
-        OrderStatistics::select(&[&[1, 2, 3]], &[1, 3], 1, 1, 3);
+        OrderStatistics::select(&[&[1, 2, 3]], None, &[1, 3], 1);
     }
 }
