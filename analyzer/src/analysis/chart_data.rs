@@ -6,7 +6,7 @@ use super::components::timeline_origin_ns;
 use crate::ingest::dataset::Dataset;
 use crate::report::{ChartData, ComponentReport};
 use crate::stats::distribution::{Distribution, ExactValues};
-use crate::stats::tallies::{bucket, bucket_greatest};
+use crate::stats::tallies::{BucketSet, bucket_greatest};
 
 /// Operations charted (by own time, over all components).
 pub const CHARTED_OPERATIONS: usize = 6;
@@ -255,17 +255,12 @@ pub fn exact_log_bins(values: &ExactValues, min_ns: u64, max_ns: u64) -> Vec<(f6
             None => straddling.push(index),
         }
     }
-    if let (Some(&lowest), Some(&highest)) = (straddling.first(), straddling.last()) {
-        let mut read = vec![false; highest - lowest + 1];
-        straddling
-            .iter()
-            .for_each(|&index| read[index - lowest] = true);
-        for value in values.iter() {
-            if read
-                .get(bucket(value).wrapping_sub(lowest))
-                .is_some_and(|&read| read)
-            {
-                counts[binner.bin(value)] += 1;
+    if let Some(straddling) = BucketSet::new(&straddling) {
+        for run in values.runs() {
+            for &value in run {
+                if straddling.holds(value) {
+                    counts[binner.bin(value)] += 1;
+                }
             }
         }
     }

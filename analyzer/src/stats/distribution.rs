@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::histogram::Histogram;
 use super::order_statistics::OrderStatistics;
-use super::tallies::Tallies;
+use super::tallies::{BucketSet, Tallies};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Distribution {
@@ -58,6 +58,35 @@ impl ExactValues {
             .get_or_init(|| Tallies::of(&self.runs().collect::<Vec<_>>(), min, max))
             .as_ref()
             .filter(|tallies| tallies.count() == self.len() as u64)
+    }
+
+    /// Adds every value to `histogram`: from the tallies where the statistics made them, a
+    /// bucket at a time where its values are all equal.
+    fn add_to(&self, histogram: &mut Histogram) {
+        let made = self.tallies.get().and_then(Option::as_ref);
+        let Some(tallies) = made.filter(|tallies| tallies.count() == self.len() as u64) else {
+            for run in self.runs() {
+                run.iter().for_each(|&value| histogram.record(value));
+            }
+            return;
+        };
+        let mut mixed = Vec::new();
+        for &(index, tally) in tallies.buckets() {
+            if tally.all_equal() {
+                histogram.record_n(tally.least, tally.count);
+            } else {
+                mixed.push(index);
+            }
+        }
+        if let Some(mixed) = BucketSet::new(&mixed) {
+            for run in self.runs() {
+                for &value in run {
+                    if mixed.holds(value) {
+                        histogram.record(value);
+                    }
+                }
+            }
+        }
     }
 
     fn append(&mut self, other: ExactValues) {
@@ -131,9 +160,7 @@ impl Distribution {
     fn convert_to_histogram(&mut self) {
         if let Distribution::Exact(values) = self {
             let mut histogram = Box::<Histogram>::default();
-            for value in values.iter() {
-                histogram.record(value);
-            }
+            values.add_to(&mut histogram);
             *self = Distribution::Histogram(histogram);
         }
     }
@@ -166,9 +193,7 @@ impl Distribution {
                     unreachable!("converted above")
                 };
                 match other {
-                    Distribution::Exact(values) => {
-                        values.iter().for_each(|value| mine.record(value))
-                    }
+                    Distribution::Exact(values) => values.add_to(mine),
                     Distribution::Histogram(theirs) => mine.merge(&theirs),
                 }
             }
@@ -201,7 +226,7 @@ impl Distribution {
     /// Adds every value to `histogram` (for charts and phase totals).
     pub fn add_to(&self, histogram: &mut Histogram) {
         match self {
-            Distribution::Exact(values) => values.iter().for_each(|value| histogram.record(value)),
+            Distribution::Exact(values) => values.add_to(histogram),
             Distribution::Histogram(theirs) => histogram.merge(theirs),
         }
     }
@@ -347,6 +372,42 @@ mod tests {
             );
             assert_eq!(percentiles.tail_excess, tail_excess);
         }
+    }
+
+    /// Adding exact values to a histogram from their tallies (equal durations a bucket at a
+    /// time) records what adding them one by one does, and so do stale tallies.
+    #[test]
+    fn tallied_values_add_to_a_histogram_like_each_value() {
+        let mut distribution = Distribution::default();
+        let values: Vec<u64> = (0..9_000u64)
+            .map(|i| {
+                if i % 3 == 0 {
+                    10_000 * (i % 7 + 1)
+                } else {
+                    40_000 + i * 13
+                }
+            })
+            .collect();
+        values
+            .iter()
+            .for_each(|&value| distribution.record(value, 100_000));
+        let (min, max) = (10_000, 40_000 + 8_999 * 13);
+        let one_by_one = |values: &[u64]| {
+            let mut histogram = Histogram::default();
+            values.iter().for_each(|&value| histogram.record(value));
+            histogram
+        };
+        let Distribution::Exact(exact) = &distribution else {
+            panic!("under the cap")
+        };
+        assert!(exact.tallies(min, max).is_some());
+        let mut histogram = Histogram::default();
+        distribution.add_to(&mut histogram);
+        assert_eq!(histogram, one_by_one(&values));
+        distribution.record(123_456, 100_000);
+        let mut histogram = Histogram::default();
+        distribution.add_to(&mut histogram);
+        assert_eq!(histogram, one_by_one(&[values, vec![123_456]].concat()));
     }
 
     #[test]

@@ -128,6 +128,32 @@ impl Tallies {
     }
 }
 
+/// Some buckets (ascending), to pick out their values in a pass over the runs.
+pub struct BucketSet {
+    lowest: usize,
+    members: Vec<bool>,
+}
+
+impl BucketSet {
+    /// `None` for no buckets.
+    pub fn new(ascending: &[usize]) -> Option<BucketSet> {
+        let (&lowest, &highest) = (ascending.first()?, ascending.last()?);
+        let mut members = vec![false; highest - lowest + 1];
+        ascending
+            .iter()
+            .for_each(|&index| members[index - lowest] = true);
+        Some(BucketSet { lowest, members })
+    }
+
+    /// Whether the bucket of `value` is in the set.
+    #[inline]
+    pub fn holds(&self, value: u64) -> bool {
+        self.members
+            .get(bucket(value).wrapping_sub(self.lowest))
+            .is_some_and(|&member| member)
+    }
+}
+
 /// Few values: sorted, then tallied bucket by bucket.
 fn sorted_tallies(runs: &[&[u64]], min: u64, max: u64) -> Option<Vec<(usize, Tally)>> {
     let mut values = runs.concat();
