@@ -118,15 +118,17 @@ fn weighted_draw(
     cumulative: &mut Vec<f64>,
     rng: &mut Xoshiro256Plus,
 ) -> usize {
+    // False for NaN too, as rand's check is.
+    let valid = |weight: f64| weight >= 0.0;
     cumulative.clear();
     let Some(mut total) = weights.next() else {
         return 0;
     };
-    if !(total >= 0.0) {
+    if !valid(total) {
         return 0;
     }
     for weight in weights {
-        if !(weight >= 0.0) {
+        if !valid(weight) {
             return 0;
         }
         cumulative.push(total);
