@@ -27,11 +27,11 @@ use crate::workers::catch_panic;
 /// selection dominates. A panic fails the analysis, naming the operation.
 pub fn summarize_all(
     keys: &[OpKey],
-    ops: &mut [OpAccumulator],
+    ops: &[OpAccumulator],
     inject_panic: Option<&InjectedPanic>,
 ) -> Result<Vec<Option<DurationStats>>, Error> {
     let stats: Vec<Result<Option<DurationStats>, Error>> = ops
-        .par_iter_mut()
+        .par_iter()
         .zip(keys)
         .map(|(op, key)| {
             catch_panic(|| {

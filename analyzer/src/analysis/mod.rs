@@ -38,10 +38,9 @@ pub fn now_utc() -> String {
 
 /// Runs every analysis on what was read and builds the report. Fails only when a worker
 /// thread fails.
-pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error> {
+pub fn analyze(dataset: Dataset, options: &Options) -> Result<Report, Error> {
     let inject_panic = options.inject_panic.as_ref();
-    let stats =
-        components::summarize_all(&dataset.table.keys, &mut dataset.table.ops, inject_panic)?;
+    let stats = components::summarize_all(&dataset.table.keys, &dataset.table.ops, inject_panic)?;
     let thread_names: BTreeMap<u32, String> = dataset
         .processes
         .iter()
@@ -122,6 +121,14 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
         histogram_relative_error: RELATIVE_ERROR,
         timeline_sample_cap: options.timeline_sample_cap,
     };
+    let log_dir = dataset.dir.clone();
+    drop(tree);
+    // Freeing what was read (the exact samples alone are up to 8 MB per operation, unmapped
+    // page by page) need not hold up writing the report: a thread of its own does it (or,
+    // if no thread can be started, this one, as the closure is dropped).
+    let _ = std::thread::Builder::new()
+        .name("analyzer-free".to_string())
+        .spawn(move || drop(dataset));
     let problems_total = files.iter().map(|file| file.problems_total).sum::<u64>()
         + summaries
             .iter()
@@ -130,7 +137,7 @@ pub fn analyze(mut dataset: Dataset, options: &Options) -> Result<Report, Error>
     Ok(Report {
         generated_at: now_utc(),
         analyzer: AnalyzerVersion::CURRENT,
-        log_dir: dataset.dir.clone(),
+        log_dir,
         options: options.clone(),
         rows_read: files.iter().map(|file| file.rows).sum(),
         run_basis_ms,

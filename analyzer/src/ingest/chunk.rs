@@ -175,6 +175,10 @@ pub trait RowFormat {
     ) -> Self::Reader<'w>;
 }
 
+/// Bytes read past a chunk's end at most with its last window, for the row that runs past
+/// the end (a longer one is read again from its start).
+const PAST_END: usize = 64 << 10;
+
 /// Walks the rows that start in `[start, end)` of `source` (a row may run past `end`), a
 /// window at a time, whichever the format: blank lines and rows that do not parse are
 /// problems (a bad last line without a line end is a torn one), headers and banners are
@@ -195,7 +199,18 @@ pub fn walk_rows<F: RowFormat>(
     let mut size = context.window.max(1);
     let mut line = 1u64;
     while offset < end {
-        if let Err(error) = source.read_at(offset, size, &mut window) {
+        // A chunk's last window stops a little past the chunk's end: a whole window would
+        // copy (and first zero) up to 8 MiB that the next chunk reads anyway. Callgrind,
+        // `analyzer report --logs DIR --out OUT --quiet --threads 2` on 2 M rows in the
+        // original's format (`cargo run --release -p analyzer --example synthetic_logs`):
+        // 1,742 M -> 1,730 M instructions (the zeroing; the kernel's copy is not counted).
+        let wanted = if size == context.window.max(1) {
+            usize::try_from(end - offset)
+                .map_or(size, |rest| rest.saturating_add(PAST_END).min(size))
+        } else {
+            size
+        };
+        if let Err(error) = source.read_at(offset, wanted, &mut window) {
             out.problem(line, ProblemKind::UnreadableFile, || {
                 format!("cannot read from byte {offset}: {error}")
             });
@@ -204,7 +219,7 @@ pub fn walk_rows<F: RowFormat>(
         if window.is_empty() {
             break;
         }
-        let at_eof = window.len() < size;
+        let at_eof = window.len() < wanted;
         let limit =
             usize::try_from(end - offset).map_or(window.len(), |rest| rest.min(window.len()));
         let reader = format.reader(&window, 0, at_eof);

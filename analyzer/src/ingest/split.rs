@@ -216,6 +216,38 @@ mod tests {
         assert_eq!(first.rows, 4);
     }
 
+    /// A chunk's last window stops soon after the chunk's end; a row that runs on far past it
+    /// (a quoted field of 200 KB after a boundary inside it) is still read whole, once.
+    #[test]
+    fn a_row_running_far_past_the_chunk_end_is_read_whole() {
+        let row = "2026-11-25T03:15:32.123456Z,op,p,1.0,,c,1,7,,1.0,5,ok\n";
+        let long = format!(
+            "2026-11-25T03:15:33.000000Z,long,p,2.0,\"a\n2026-11-25T9 {}\",c,1,8,,2.0,6,ok\n",
+            "y".repeat(200_000)
+        );
+        let text = format!("{}{long}{}", row.repeat(3), row.repeat(2));
+        let buf = source(text.as_bytes());
+        let context = ChunkContext {
+            window: WINDOW,
+            ..CONTEXT
+        };
+        let split = text.find("2026-11-25T9").unwrap() as u64;
+        let first = parse(LogFormat::Ours, &buf, 0, split, &context);
+        assert_eq!(first.ended_at, (text.len() - 2 * row.len()) as u64);
+        assert_eq!((first.rows, first.lines), (4, 5));
+        assert!(first.problems.is_empty());
+        let keys: Vec<&str> = first
+            .interner
+            .keys()
+            .iter()
+            .map(|key| key.operation.as_str())
+            .collect();
+        assert_eq!(keys, ["op", "long"]);
+        let whole = parse_split(LogFormat::Ours, &buf, &[split - 5], &context).unwrap();
+        assert_eq!(whole.iter().map(|output| output.rows).sum::<u64>(), 6);
+        assert!(whole.iter().all(|output| output.problems.is_empty()));
+    }
+
     #[test]
     fn parallel_parsing_matches_sequential() {
         let row = "2026-11-25T03:15:32.123456Z,op,p,1.0,\"a,\nb\",c,1,7,,1.0,5,ok\n";

@@ -53,8 +53,13 @@ fn bucket_value(index: usize) -> f64 {
 
 impl Histogram {
     pub fn record(&mut self, value: u64) {
-        self.counts[bucket_index(value)] += 1;
-        self.total += 1;
+        self.record_n(value, 1);
+    }
+
+    /// Records `count` calls of the same duration.
+    pub fn record_n(&mut self, value: u64, count: u64) {
+        self.counts[bucket_index(value)] += count;
+        self.total += count;
     }
 
     pub fn total(&self) -> u64 {

@@ -3,5 +3,7 @@
 pub mod accumulator;
 pub mod distribution;
 pub mod histogram;
+pub mod order_statistics;
 pub mod sampler;
 pub mod summary;
+pub mod tallies;

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::accumulator::OpAccumulator;
-use super::distribution::{Distribution, Method};
+use super::distribution::{Distribution, ExactValues, Method, Percentiles, exact_percentiles};
+use super::tallies::Tallies;
 use crate::units::ns_to_ms;
 
 /// Duration statistics in milliseconds. Count, total, min, max, mean and standard deviation
@@ -36,12 +37,16 @@ pub struct Totals {
     pub std_dev_ns: f64,
 }
 
-pub fn summarize(totals: Totals, durations: &mut Distribution) -> Option<DurationStats> {
+pub fn summarize(totals: Totals, durations: &Distribution) -> Option<DurationStats> {
     if totals.count == 0 {
         return None;
     }
     let percentiles = durations.percentiles(totals.min_ns, totals.max_ns)?;
-    Some(DurationStats {
+    Some(stats_of(totals, percentiles))
+}
+
+fn stats_of(totals: Totals, percentiles: Percentiles) -> DurationStats {
+    DurationStats {
         count: totals.count,
         total_ms: ns_to_ms(totals.total_ns as f64),
         min_ms: ns_to_ms(totals.min_ns as f64),
@@ -53,7 +58,7 @@ pub fn summarize(totals: Totals, durations: &mut Distribution) -> Option<Duratio
         std_dev_ms: ns_to_ms(totals.std_dev_ns),
         tail_excess_ms: ns_to_ms(percentiles.tail_excess),
         statistics: percentiles.method,
-    })
+    }
 }
 
 impl OpAccumulator {
@@ -67,10 +72,9 @@ impl OpAccumulator {
         }
     }
 
-    /// The operation's statistics (reorders its exact samples).
-    pub fn summarize(&mut self) -> Option<DurationStats> {
-        let totals = self.totals();
-        summarize(totals, &mut self.durations)
+    /// The operation's statistics.
+    pub fn summarize(&self) -> Option<DurationStats> {
+        summarize(self.totals(), &self.durations)
     }
 }
 
@@ -80,21 +84,6 @@ pub fn summarize_group(members: &[&OpAccumulator], exact_cap: usize) -> Option<D
     let count: u64 = members.iter().map(|op| op.count).sum();
     if count == 0 {
         return None;
-    }
-    let all_exact = members
-        .iter()
-        .all(|op| op.durations.method() == Method::Exact);
-    let mut merged = Distribution::default();
-    if all_exact && count <= exact_cap as u64 {
-        for op in members {
-            merged.merge(op.durations.clone(), exact_cap);
-        }
-    } else {
-        let mut histogram = Box::default();
-        for op in members {
-            op.durations.add_to(&mut histogram);
-        }
-        merged = Distribution::Histogram(histogram);
     }
     let totals = Totals {
         count,
@@ -108,7 +97,33 @@ pub fn summarize_group(members: &[&OpAccumulator], exact_cap: usize) -> Option<D
         max_ns: members.iter().map(|op| op.max_ns).max().unwrap_or(0),
         std_dev_ns: f64::NAN,
     };
-    let mut stats = summarize(totals, &mut merged)?;
+    // The members' exact runs are read where they are, not copied together, and their
+    // tallies (made for their own statistics) added up.
+    let exact: Option<Vec<(&ExactValues, &OpAccumulator)>> = members
+        .iter()
+        .map(|op| match &op.durations {
+            Distribution::Exact(values) => Some((values, *op)),
+            Distribution::Histogram(_) => None,
+        })
+        .collect();
+    let mut stats = match exact {
+        Some(exact) if count <= exact_cap as u64 => {
+            let runs: Vec<&[u64]> = exact.iter().flat_map(|(values, _)| values.runs()).collect();
+            let tallies: Option<Vec<&Tallies>> = exact
+                .iter()
+                .map(|(values, op)| values.tallies(op.min_ns, op.max_ns))
+                .collect();
+            let tallies = tallies.and_then(|parts| Tallies::sum(&parts));
+            stats_of(totals, exact_percentiles(&runs, tallies.as_ref())?)
+        }
+        _ => {
+            let mut histogram = Box::default();
+            for op in members {
+                op.durations.add_to(&mut histogram);
+            }
+            summarize(totals, &Distribution::Histogram(histogram))?
+        }
+    };
     stats.std_dev_ms = pooled_std_dev_ms(members);
     Some(stats)
 }
@@ -187,5 +202,46 @@ mod tests {
         let by_histogram = summarize_group(&[&first, &second], 3).unwrap();
         assert_eq!(by_histogram.statistics, Method::Histogram);
         assert_eq!(by_histogram.count, 4);
+    }
+
+    /// A phase of large operations (their tallies made by their own statistics and added up)
+    /// has the percentiles of one operation holding all their calls, whether their durations
+    /// repeat (logged to 10 us) or not.
+    #[test]
+    fn large_groups_have_the_percentiles_of_all_their_calls() {
+        let limits = Limits {
+            exact_cap: 100_000,
+            timeline_cap: 16,
+        };
+        let record = |durations: &mut dyn Iterator<Item = u64>| {
+            let mut accumulator = OpAccumulator::new(limits);
+            for duration_ns in durations {
+                let call = Call {
+                    duration_ns,
+                    self_ns: None,
+                    start_ns: 0,
+                    thread: 0,
+                    status: Status::Ok,
+                };
+                accumulator.record(call, limits);
+            }
+            accumulator
+        };
+        for resolution in [1, 10_000] {
+            let duration = |i: u64| {
+                (50_000 + (i * 7_919) % 90_000 + (i % 97) * 40_000) / resolution * resolution
+            };
+            let first = record(&mut (0..6_000).map(duration));
+            let second = record(&mut (6_000..9_000).map(duration));
+            let whole = record(&mut (0..9_000).map(duration));
+            assert!(first.summarize().is_some() && second.summarize().is_some());
+            let mut group = summarize_group(&[&first, &second], 100_000).unwrap();
+            let mut alone = whole.summarize().unwrap();
+            assert_eq!(group.statistics, Method::Exact);
+            // Pooled from per-operation figures: equal up to rounding.
+            assert!((group.std_dev_ms - alone.std_dev_ms).abs() < 1e-9);
+            (group.std_dev_ms, alone.std_dev_ms) = (0.0, 0.0);
+            assert_eq!(group, alone, "resolution {resolution}");
+        }
     }
 }
