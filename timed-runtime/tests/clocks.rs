@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 use timed_runtime::{Config, Mode};
 
 #[timed(phase = "p", component = "clocks")]
@@ -32,14 +31,7 @@ fn child() {
 }
 
 fn run_child(clock: &str, mode: Mode, dir: &std::path::Path) -> String {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let output = common::child_test_process()
         .env("TIMED_TEST_DIR", dir)
         .env("TIMED_TEST_MODE", mode.as_str())
         .env("TIMED_CLOCK", clock)

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use timed_runtime::{Config, Error, Mode};
 
@@ -23,14 +23,7 @@ const KILL_TEST_INTERVAL_MS: u64 = 200;
 const SCHEDULING_SLACK_MS: u64 = 300;
 
 fn run_child(scenario: &str, dir: &Path) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    common::child_test_process()
         .env("TIMED_TEST_CHILD", scenario)
         .env("TIMED_TEST_DIR", dir)
         .stdout(Stdio::piped())

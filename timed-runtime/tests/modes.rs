@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use std::process::Command;
 use timed_runtime::{Config, Error, Mode};
 
 #[timed(phase = "p", component = "modes")]
@@ -25,14 +24,7 @@ fn child() {
 }
 
 fn child_with_env(vars: &[(&str, &str)], dir: &std::path::Path) -> String {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let output = common::child_test_process()
         .env("TIMED_TEST_DIR", dir)
         .envs(vars.iter().copied())
         .output()

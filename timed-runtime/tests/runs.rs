@@ -12,7 +12,6 @@ use common::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use timed_runtime::{Config, Mode, Session};
 
@@ -628,14 +627,7 @@ fn child() {
 #[test]
 fn a_killed_run_is_kept_as_it_was_left() {
     let dir = temp_dir();
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let output = common::child_test_process()
         .env("TIMED_TEST_DIR", dir.path())
         .output()
         .unwrap();

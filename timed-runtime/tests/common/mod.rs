@@ -143,3 +143,18 @@ pub fn stats_of(name: &str) -> timed_runtime::OperationStats {
         .find(|stats| stats.site.name() == name)
         .unwrap_or_else(|| panic!("no site named {name}"))
 }
+
+/// This test binary run again as a child process that runs only the ignored test `child`
+/// (which reads its scenario from the environment the caller adds): for what must happen in a
+/// fresh process (a session per process, a process killed mid-run, settings read at start).
+pub fn child_test_process() -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args([
+        "--ignored",
+        "--exact",
+        "child",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command
+}
